@@ -1,0 +1,84 @@
+import { resolve } from 'node:path';
+
+export type Config = {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  dataDir: string;
+  baseUrl: URL | null;
+  smtpUrl: string | null;
+  mailFrom: string;
+  redisUrl: string | null;
+  /** Trust X-Forwarded-For only from proxies named here; off by default. */
+  trustProxy: boolean | string;
+  logLevel: string;
+};
+
+/** A bad value stops start-up with one line naming the variable; its value is never echoed. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  return {
+    port: parsePort(env.PORT),
+    host: env.HOST?.trim() || '127.0.0.1',
+    databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
+    dataDir: resolve(env.PORTCULLIS_DATA_DIR?.trim() || './data'),
+    baseUrl: parseBaseUrl(env.PORTCULLIS_BASE_URL),
+    smtpUrl: parseOptionalUrl('SMTP_URL', env.SMTP_URL, ['smtp:', 'smtps:']),
+    mailFrom: env.PORTCULLIS_MAIL_FROM?.trim() || 'Portcullis <portcullis@localhost>',
+    redisUrl: parseOptionalUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']),
+    trustProxy: parseTrustProxy(env.PORTCULLIS_TRUST_PROXY),
+    logLevel: parseLogLevel(env.LOG_LEVEL),
+  };
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return 3000;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError('PORT must be an integer from 0 to 65535');
+  }
+  return port;
+}
+
+function parseDatabaseUrl(raw: string | undefined): string | null {
+  return parseOptionalUrl('DATABASE_URL', raw, ['postgres:', 'postgresql:']);
+}
+
+function parseBaseUrl(raw: string | undefined): URL | null {
+  const url = parseOptionalUrl('PORTCULLIS_BASE_URL', raw, ['http:', 'https:']);
+  return url === null ? null : new URL(url);
+}
+
+function parseOptionalUrl(name: string, raw: string | undefined, protocols: string[]) {
+  if (raw === undefined || raw.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return raw.trim();
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | string {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  return value;
+}
+
+function parseLogLevel(raw: string | undefined): string {
+  const level = raw?.trim() || 'info';
+  if (!LOG_LEVELS.includes(level)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return level;
+}

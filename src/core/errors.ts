@@ -1,0 +1,44 @@
+/**
+ * The catalog of every error a client can cause. Services return these codes as values; only the
+ * HTTP layer turns them into statuses (see src/http/error-status.ts).
+ */
+export const errorMessages = {
+  invalid_request: 'The request is not valid.',
+  invalid_json: 'The request body is not valid JSON.',
+  unsupported_media_type: 'State-changing requests must send application/json.',
+  payload_too_large: 'The request body is too large.',
+  not_found: 'Not found.',
+  method_not_allowed: 'Method not allowed.',
+  forbidden_origin: 'The request origin is not allowed.',
+  unauthenticated: 'Sign in first.',
+  forbidden: 'You are not allowed to do this.',
+  invalid_credentials: 'The organization, email or password is incorrect.',
+  sso_required: 'This account signs in through the organization’s identity provider.',
+  rate_limited: 'Too many attempts. Try again later.',
+  invalid_slug:
+    'An organization slug is 2 to 40 lowercase letters, digits or hyphens, and does not start or end with a hyphen.',
+  invalid_email: 'The email address is not valid.',
+  invalid_name: 'A name is 1 to 200 characters.',
+  weak_password: 'A password is at least 8 characters long.',
+  password_too_long: 'A password is at most 256 characters long.',
+  slug_taken: 'An organization with this slug already exists.',
+  email_taken: 'A user with this email already exists in this organization.',
+  org_not_found: 'No organization has this slug.',
+  invalid_setup_token: 'The setup link is not valid. Restart the server to get a new one.',
+  setup_complete: 'Setup is complete: an organization already exists.',
+  internal_error: 'Something went wrong on our side.',
+} as const;
+
+export type ErrorCode = keyof typeof errorMessages;
+
+export type Failure<E extends ErrorCode = ErrorCode> = { ok: false; error: E };
+export type Success<T> = { ok: true; value: T };
+export type Result<T, E extends ErrorCode = ErrorCode> = Success<T> | Failure<E>;
+
+export function ok<T>(value: T): Success<T> {
+  return { ok: true, value };
+}
+
+export function fail<E extends ErrorCode>(error: E): Failure<E> {
+  return { ok: false, error };
+}

@@ -1,0 +1,35 @@
+/** Every limit of the product, each with the reason it has its value. */
+
+/** NIST SP 800-63B-4 §3.1.1.2: at least 8 characters when the password is the only factor. */
+export const PASSWORD_MIN_CHARACTERS = 8;
+/** NIST asks for at least 64; 256 leaves room for passphrases while bounding the hash input. */
+export const PASSWORD_MAX_CHARACTERS = 256;
+
+/** OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane. Raising these rehashes on next sign-in. */
+export const ARGON2_MEMORY_KIB = 19456;
+export const ARGON2_ITERATIONS = 2;
+export const ARGON2_PARALLELISM = 1;
+
+/** 256 bits: a session token cannot be guessed, whatever the number of live sessions. */
+export const SESSION_TOKEN_BYTES = 32;
+/** NIST SP 800-63B-4 for AAL2: reauthenticate after 1 hour idle and 24 hours in all. */
+export const SESSION_IDLE_SECONDS = 60 * 60;
+export const SESSION_ABSOLUTE_SECONDS = 24 * 60 * 60;
+/** A session that has passed the password but not the second factor lives only this long. */
+export const PRE_MFA_SESSION_SECONDS = 10 * 60;
+/** Writing last_seen_at on every request would make every read a write; a minute is precise enough. */
+export const SESSION_TOUCH_INTERVAL_SECONDS = 60;
+
+/** Password guessing: 10 consecutive failures for an account lock it for 15 minutes. */
+export const PASSWORD_MAX_FAILURES = 10;
+export const PASSWORD_LOCK_SECONDS = 15 * 60;
+/** Per-IP ceiling on the unauthenticated auth routes, on top of the per-account lock. */
+export const AUTH_REQUESTS_PER_IP_PER_MINUTE = 60;
+
+/** Bodies are small JSON documents; anything bigger is a mistake or an attack. */
+export const REQUEST_BODY_MAX_BYTES = 16 * 1024;
+
+export const EMAIL_MAX_CHARACTERS = 254;
+export const NAME_MAX_CHARACTERS = 200;
+export const SLUG_MAX_CHARACTERS = 40;
+export const SETUP_TOKEN_BYTES = 32;

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
+import type { Config } from '../config.ts';
+import { REQUEST_BODY_MAX_BYTES } from '../core/limits.ts';
+import type { ServiceDeps } from '../services/deps.ts';
+import type { Store } from '../store/db.ts';
+import { installErrorHandlers } from './error-handler.ts';
+import { installMetrics } from './metrics.ts';
+import { installOriginCheck } from './origin-check.ts';
+import { authRoutes } from './routes/auth.ts';
+import { meRoutes } from './routes/me.ts';
+import { operationsRoutes } from './routes/operations.ts';
+import { orgUserRoutes } from './routes/org-users.ts';
+import { setupRoutes } from './routes/setup.ts';
+import { cookieSettings } from './session.ts';
+
+export type AppOptions = {
+  store: Store;
+  deps: ServiceDeps;
+  config: Pick<Config, 'baseUrl' | 'trustProxy' | 'logLevel' | 'redisUrl'>;
+  /** Where JSON logs go (stdout when absent); tests pass a stream to read them. */
+  logStream?: DestinationStream;
+};
+
+/** Never logged, whatever a future log line includes. */
+export const redactedLogPaths = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.new_password',
+  '*.current_password',
+  '*.token',
+  '*.code',
+  '*.secret',
+];
+
+const publicDir = fileURLToPath(new URL('../../public', import.meta.url));
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { store, deps, config } = options;
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: redactedLogPaths, censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: REQUEST_BODY_MAX_BYTES,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON is the only body the API reads: everything else is a 415.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandlers(app);
+  const metrics = installMetrics(app);
+
+  const secure = config.baseUrl?.protocol === 'https:';
+  // HSTS and upgrade-insecure-requests only make sense once the server is reached over https.
+  await app.register(helmet, {
+    hsts: secure,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: secure ? [] : null } },
+  });
+  await app.register(cookie);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false }) : undefined;
+  if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { redis, nameSpace: 'portcullis-rate-limit-' } : {}),
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error('rate limited'), {
+        statusCode: 429,
+        retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
+      }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Portcullis API', version: '1' },
+    },
+  });
+  installOriginCheck(app, config.baseUrl);
+
+  const context = { deps, cookie: cookieSettings(config.baseUrl) };
+  await app.register(operationsRoutes, { store, metrics });
+  await app.register(
+    async (api) => {
+      await api.register(setupRoutes, context);
+      await api.register(authRoutes, context);
+      await api.register(meRoutes, context);
+      await api.register(orgUserRoutes, context);
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: '/api/v1' },
+  );
+
+  await app.register(fastifyStatic, { root: publicDir, prefix: '/', index: 'index.html' });
+  app.get('/setup', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+  return app;
+}

@@ -1,0 +1,44 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ErrorCode } from '../core/errors.ts';
+import { errorBody, errorStatus, sendError } from './error-status.ts';
+
+/** Fastify's own client errors, by code, mapped onto the product's catalog. */
+const fastifyErrorCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+};
+
+/**
+ * One handler for everything thrown: validation and protocol errors become a 4xx with a stable
+ * code; anything else is a bug, logged in full and answered with a bare 500.
+ */
+export function installErrorHandlers(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      const message = `${error.validationContext ?? 'request'}${error.validation[0]?.instancePath ?? ''} ${error.validation[0]?.message ?? 'is not valid'}`;
+      return reply.code(400).send(errorBody('invalid_request', message));
+    }
+    const mapped = error.code ? fastifyErrorCodes[error.code] : undefined;
+    if (mapped) return sendError(reply, mapped);
+    if (error instanceof SyntaxError) return sendError(reply, 'invalid_json');
+    const status = error.statusCode ?? 500;
+    if (status === 429) {
+      const retryAfterSeconds = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+      return sendError(reply, 'rate_limited', retryAfterSeconds ? { retryAfterSeconds } : {});
+    }
+    if (status >= 400 && status < 500) {
+      request.log.info({ code: error.code }, 'client error');
+      return reply.code(status).send(errorBody('invalid_request'));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(errorBody('internal_error'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void request;
+    return reply.code(errorStatus.not_found).send(errorBody('not_found'));
+  });
+}

@@ -1,0 +1,48 @@
+import type { FastifyReply } from 'fastify';
+import { errorMessages, type ErrorCode } from '../core/errors.ts';
+
+/** The only place where error codes become HTTP statuses. */
+export const errorStatus: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_json: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  not_found: 404,
+  method_not_allowed: 405,
+  forbidden_origin: 403,
+  unauthenticated: 401,
+  forbidden: 403,
+  invalid_credentials: 401,
+  sso_required: 403,
+  rate_limited: 429,
+  invalid_slug: 400,
+  invalid_email: 400,
+  invalid_name: 400,
+  weak_password: 400,
+  password_too_long: 400,
+  slug_taken: 409,
+  email_taken: 409,
+  org_not_found: 404,
+  invalid_setup_token: 403,
+  setup_complete: 409,
+  internal_error: 500,
+};
+
+export type ErrorBody = { error: ErrorCode; message: string; retry_after?: number };
+
+export function errorBody(code: ErrorCode, message: string = errorMessages[code]): ErrorBody {
+  return { error: code, message };
+}
+
+export function sendError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  extra: { retryAfterSeconds?: number } = {},
+) {
+  const body: ErrorBody = errorBody(code);
+  if (extra.retryAfterSeconds !== undefined) {
+    body.retry_after = extra.retryAfterSeconds;
+    reply.header('retry-after', String(extra.retryAfterSeconds));
+  }
+  return reply.code(errorStatus[code]).send(body);
+}

@@ -1,0 +1,66 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AUTH_REQUESTS_PER_IP_PER_MINUTE } from '../../core/limits.ts';
+import { endSessionByToken, login, logout } from '../../services/auth.ts';
+import type { RouteContext } from '../route-context.ts';
+import { sendError } from '../error-status.ts';
+import { Email, Password, SessionSchema, Slug, authErrors } from '../schemas.ts';
+import {
+  authOf,
+  clearSessionCookie,
+  requestOrigin,
+  requireSession,
+  sessionToken,
+  setSessionCookie,
+} from '../session.ts';
+
+export const perIpAuthLimit = {
+  rateLimit: { max: AUTH_REQUESTS_PER_IP_PER_MINUTE, timeWindow: '1 minute' },
+};
+
+export const authRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
+  app,
+  { deps, cookie },
+) => {
+  app.post(
+    '/auth/login',
+    {
+      config: perIpAuthLimit,
+      schema: {
+        tags: ['auth'],
+        body: Type.Object(
+          { org: Slug, email: Email, password: Password },
+          { additionalProperties: false },
+        ),
+        response: { 200: SessionSchema, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const result = await login(deps, request.body, requestOrigin(request));
+      if (!result.ok) {
+        return sendError(
+          reply,
+          result.error,
+          'retryAfterSeconds' in result ? { retryAfterSeconds: result.retryAfterSeconds } : {},
+        );
+      }
+      // Whatever cookie came in is dead after a sign-in: it is deleted, and a new token is set.
+      const previous = sessionToken(request, cookie);
+      if (previous) await endSessionByToken(deps, previous);
+      setSessionCookie(reply, cookie, result.value.token);
+      return { status: result.value.session.status, aal: result.value.session.aal };
+    },
+  );
+
+  app.register(async (scope) => {
+    requireSession(scope, deps, cookie);
+    scope.post(
+      '/auth/logout',
+      { schema: { tags: ['auth'], response: { 204: Type.Null(), ...authErrors } } },
+      async (request, reply) => {
+        await logout(deps, authOf(request), requestOrigin(request));
+        clearSessionCookie(reply, cookie);
+        return reply.code(204).send();
+      },
+    );
+  });
+};

@@ -1,0 +1,58 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { startSession } from '../../services/auth.ts';
+import { completeSetup, setupIsOpen } from '../../services/setup.ts';
+import type { RouteContext } from '../route-context.ts';
+import { sendError } from '../error-status.ts';
+import { Email, ErrorSchema, Name, Password, Slug, commonErrors } from '../schemas.ts';
+import { requestOrigin, setSessionCookie } from '../session.ts';
+import { perIpAuthLimit } from './auth.ts';
+
+/** First run: the setup link printed at start-up creates the first org and its admin. */
+export const setupRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
+  app,
+  { deps, cookie },
+) => {
+  app.get(
+    '/setup',
+    { schema: { tags: ['setup'], response: { 200: Type.Object({ open: Type.Boolean() }) } } },
+    async () => ({ open: await setupIsOpen(deps) }),
+  );
+
+  app.post(
+    '/setup',
+    {
+      config: perIpAuthLimit,
+      schema: {
+        tags: ['setup'],
+        body: Type.Object(
+          {
+            token: Type.String({ minLength: 1, maxLength: 200 }),
+            org: Type.Object({ slug: Slug, name: Name }, { additionalProperties: false }),
+            admin: Type.Object(
+              { email: Email, name: Name, password: Password },
+              { additionalProperties: false },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({ org: Type.Object({ slug: Type.String(), name: Type.String() }) }),
+          409: ErrorSchema,
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { token, org, admin } = request.body;
+      const origin = requestOrigin(request);
+      const created = await completeSetup(deps, token, { ...org, admin }, origin);
+      if (!created.ok) return sendError(reply, created.error);
+      // The admin who just chose the password is signed in, as after any sign-in.
+      const signedIn = await startSession(deps, created.value.admin, created.value.org, origin);
+      setSessionCookie(reply, cookie, signedIn.token);
+      return reply
+        .code(201)
+        .send({ org: { slug: created.value.org.slug, name: created.value.org.name } });
+    },
+  );
+};

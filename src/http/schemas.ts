@@ -1,0 +1,44 @@
+import { Type } from 'typebox';
+
+export const ErrorSchema = Type.Object({
+  error: Type.String(),
+  message: Type.String(),
+  retry_after: Type.Optional(Type.Integer()),
+});
+
+/** Error answers every route may give, on top of its own. */
+export const commonErrors = {
+  400: ErrorSchema,
+  403: ErrorSchema,
+  413: ErrorSchema,
+  415: ErrorSchema,
+  429: ErrorSchema,
+};
+
+export const authErrors = { ...commonErrors, 401: ErrorSchema };
+
+/** Short enough to refuse absurd input early; the services check the real rules. */
+export const Slug = Type.String({ minLength: 1, maxLength: 100 });
+export const Email = Type.String({ minLength: 1, maxLength: 320 });
+export const Name = Type.String({ minLength: 1, maxLength: 400 });
+export const Password = Type.String({ minLength: 1, maxLength: 1024 });
+export const Role = Type.Union([Type.Literal('admin'), Type.Literal('member')]);
+
+export const UserSchema = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  role: Role,
+  sso: Type.Boolean(),
+});
+
+export const OrgSchema = Type.Object({ slug: Type.String(), name: Type.String() });
+
+export const SessionSchema = Type.Object({
+  status: Type.Union([
+    Type.Literal('mfa_required'),
+    Type.Literal('enrollment_required'),
+    Type.Literal('authenticated'),
+  ]),
+  aal: Type.Integer(),
+});

@@ -1,0 +1,37 @@
+import type { Config } from './config.ts';
+import { buildApp } from './http/app.ts';
+import { openRuntime } from './runtime.ts';
+import { issueSetupTokenIfEmpty } from './services/setup.ts';
+
+/** Starts the server; SIGTERM and SIGINT stop taking requests, finish those in flight, then exit. */
+export async function serve(config: Config): Promise<void> {
+  const { store, deps } = await openRuntime(config);
+  const app = await buildApp({ store, deps, config });
+  app.addHook('onClose', async () => store.close());
+  const address = await app.listen({ port: config.port, host: config.host });
+
+  const setupToken = await issueSetupTokenIfEmpty(deps);
+  if (setupToken) {
+    const base = config.baseUrl?.origin ?? address.replace('127.0.0.1', 'localhost');
+    // The token rides in the fragment, which browsers never send, so no access log can hold it.
+    process.stdout.write(
+      `\nPortcullis has no organization yet. Open this one-time link to create the first one:\n\n  ${base}/setup#token=${setupToken}\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,21 @@
+import type { Kysely } from 'kysely';
+import type { RandomBytes } from '../core/tokens.ts';
+import type { SessionLifetimes } from '../core/session-rules.ts';
+import type { Database } from '../store/schema.ts';
+import type { PasswordHasher } from './passwords.ts';
+
+export type Clock = { now(): Date };
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** What every use case needs, passed in so that tests control time, randomness and storage. */
+export type ServiceDeps = {
+  db: Kysely<Database>;
+  clock: Clock;
+  randomBytes: RandomBytes;
+  passwords: PasswordHasher;
+  sessionLifetimes: SessionLifetimes;
+};
+
+/** Who asked, for the audit log. */
+export type RequestOrigin = { ip: string | null; userAgent: string | null };

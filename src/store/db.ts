@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGlite } from '@electric-sql/pglite';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+import { migrateToLatest } from './migrate.ts';
+
+export type DatabaseTarget =
+  { kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string; schema?: string };
+
+export type Store = {
+  db: Kysely<Database>;
+  kind: DatabaseTarget['kind'];
+  migrate(): Promise<void>;
+  isReachable(): Promise<boolean>;
+  close(): Promise<void>;
+};
+
+/**
+ * Opens the embedded PGlite database (persisted in dataDir, or in memory when null) or a
+ * PostgreSQL pool. A schema confines a PostgreSQL store to its own namespace: test runs use one
+ * each so that they never collide on a shared server.
+ */
+export async function openStore(target: DatabaseTarget): Promise<Store> {
+  const { db, schema } = await openKysely(target);
+  return {
+    db,
+    kind: target.kind,
+    async migrate() {
+      const { error, results } = await migrateToLatest(db, schema);
+      const failed = results?.find((r) => r.status === 'Error');
+      if (error || failed) {
+        throw new Error(`migration ${failed?.migrationName ?? ''} failed`, { cause: error });
+      }
+    },
+    async isReachable() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function openKysely(
+  target: DatabaseTarget,
+): Promise<{ db: Kysely<Database>; schema?: string }> {
+  if (target.kind === 'pglite') {
+    if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
+    const pglite = await PGlite.create(target.dataDir ?? undefined);
+    return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }) };
+  }
+  const schema = target.schema;
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: 10,
+    ...(schema ? { options: `-c search_path=${quoteIdentifier(schema)}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  return schema ? { db, schema } : { db };
+}
+
+function quoteIdentifier(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new TypeError(`bad schema name: ${name}`);
+  return name;
+}

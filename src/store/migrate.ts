@@ -1,0 +1,19 @@
+import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
+import * as foundation from './migrations/0001-foundation.ts';
+
+/** Migrations are listed here, in order, so that they ship inside the code with no file lookup. */
+const migrations = {
+  '0001-foundation': foundation,
+};
+
+export async function migrateToLatest(
+  db: Kysely<any>,
+  schema?: string,
+): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  return migrator.migrateToLatest();
+}

@@ -1,0 +1,90 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+export type MfaPolicy = 'disabled' | 'enabled' | 'required';
+export type Role = 'admin' | 'member';
+export type SessionStatus = 'mfa_required' | 'enrollment_required' | 'authenticated';
+
+type Timestamp = ColumnType<Date, Date, Date>;
+
+export interface OrgsTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  mfa_policy: Generated<MfaPolicy>;
+  totp_allowed: Generated<boolean>;
+  email_allowed: Generated<boolean>;
+  /** Bumped to end every session of the org in one row update. */
+  session_epoch: Generated<number>;
+  created_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  org_id: string;
+  email: string;
+  /** Lowercase form of email: the unique, case-insensitive key within an org. */
+  email_key: string;
+  name: string;
+  role: Role;
+  /** PHC string (algorithm and parameters included); null for SSO users. */
+  password_hash: string | null;
+  sso: Generated<boolean>;
+  /** Bumped to end every session of the user in one row update. */
+  session_epoch: Generated<number>;
+  created_at: Timestamp;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie token; the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  org_id: string;
+  status: SessionStatus;
+  aal: number;
+  org_epoch: number;
+  user_epoch: number;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Consecutive-failure counters (password guesses, later MFA codes), shared by every instance. */
+export interface AttemptCountersTable {
+  key: string;
+  failures: number;
+  locked_until: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface SetupTokensTable {
+  token_hash: string;
+  created_at: Timestamp;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  org_id: string | null;
+  actor_user_id: string | null;
+  target_user_id: string | null;
+  type: string;
+  ip: string | null;
+  user_agent: string | null;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  orgs: OrgsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  attempt_counters: AttemptCountersTable;
+  setup_tokens: SetupTokensTable;
+  audit_events: AuditEventsTable;
+}
+
+export type Org = Selectable<OrgsTable>;
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type Session = Selectable<SessionsTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;

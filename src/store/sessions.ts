@@ -1,0 +1,107 @@
+import type { Kysely } from 'kysely';
+import type { Database, Org, Session, SessionStatus, User } from './schema.ts';
+import { orgColumns, splitOrg } from './org-columns.ts';
+
+export type SessionContext = { session: Session; user: User; org: Org };
+
+export async function insertSession(
+  db: Kysely<Database>,
+  session: {
+    tokenHash: string;
+    user: User;
+    org: Org;
+    status: SessionStatus;
+    aal: number;
+    now: Date;
+    ip: string | null;
+    userAgent: string | null;
+  },
+): Promise<Session> {
+  return db
+    .insertInto('sessions')
+    .values({
+      token_hash: session.tokenHash,
+      user_id: session.user.id,
+      org_id: session.org.id,
+      status: session.status,
+      aal: session.aal,
+      org_epoch: session.org.session_epoch,
+      user_epoch: session.user.session_epoch,
+      created_at: session.now,
+      last_seen_at: session.now,
+      ip: session.ip,
+      user_agent: session.userAgent,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** One indexed lookup joining the session to its user and org: the hot path of every request. */
+export async function findSessionContext(
+  db: Kysely<Database>,
+  tokenHash: string,
+): Promise<SessionContext | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .innerJoin('orgs', 'orgs.id', 'sessions.org_id')
+    .select([
+      'sessions.token_hash as session__token_hash',
+      'sessions.status as session__status',
+      'sessions.aal as session__aal',
+      'sessions.org_epoch as session__org_epoch',
+      'sessions.user_epoch as session__user_epoch',
+      'sessions.created_at as session__created_at',
+      'sessions.last_seen_at as session__last_seen_at',
+      'sessions.ip as session__ip',
+      'sessions.user_agent as session__user_agent',
+    ])
+    .selectAll('users')
+    .select(orgColumns)
+    .where('sessions.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { org, rest } = splitOrg(row);
+  const {
+    session__token_hash,
+    session__status,
+    session__aal,
+    session__org_epoch,
+    session__user_epoch,
+    session__created_at,
+    session__last_seen_at,
+    session__ip,
+    session__user_agent,
+    ...user
+  } = rest;
+  const session: Session = {
+    token_hash: session__token_hash,
+    user_id: user.id,
+    org_id: org.id,
+    status: session__status,
+    aal: session__aal,
+    org_epoch: session__org_epoch,
+    user_epoch: session__user_epoch,
+    created_at: session__created_at,
+    last_seen_at: session__last_seen_at,
+    ip: session__ip,
+    user_agent: session__user_agent,
+  };
+  return { session, user, org };
+}
+
+export async function touchSession(
+  db: Kysely<Database>,
+  tokenHash: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ last_seen_at: now })
+    .where('token_hash', '=', tokenHash)
+    .execute();
+}
+
+export async function deleteSession(db: Kysely<Database>, tokenHash: string): Promise<void> {
+  await db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+}

@@ -1,0 +1,54 @@
+import type { Kysely } from 'kysely';
+import type { Database, NewUser, Org, User } from './schema.ts';
+import { orgColumns, splitOrg } from './org-columns.ts';
+
+export type UserWithOrg = { user: User; org: Org };
+
+/** Returns undefined (no row) when the email is already taken in the org. */
+export async function insertUser(db: Kysely<Database>, user: NewUser): Promise<User | undefined> {
+  return db
+    .insertInto('users')
+    .values(user)
+    .onConflict((oc) => oc.columns(['org_id', 'email_key']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function findUserForLogin(
+  db: Kysely<Database>,
+  orgSlug: string,
+  emailKey: string,
+): Promise<UserWithOrg | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .innerJoin('orgs', 'orgs.id', 'users.org_id')
+    .selectAll('users')
+    .select(orgColumns)
+    .where('orgs.slug', '=', orgSlug)
+    .where('users.email_key', '=', emailKey)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { org, rest } = splitOrg(row);
+  return { org, user: rest };
+}
+
+export async function updatePasswordHash(
+  db: Kysely<Database>,
+  userId: string,
+  passwordHash: string,
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash })
+    .where('id', '=', userId)
+    .execute();
+}
+
+/** Ends every session of the user at once: one row update, whatever their number. */
+export async function bumpUserSessionEpoch(db: Kysely<Database>, userId: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set((eb) => ({ session_epoch: eb('session_epoch', '+', 1) }))
+    .where('id', '=', userId)
+    .execute();
+}

@@ -12,6 +12,8 @@ export type Config = {
   /** Trust X-Forwarded-For only from proxies named here; off by default. */
   trustProxy: boolean | string;
   logLevel: string;
+  /** 32 bytes; null means "generate one in the data dir", allowed only with the embedded database. */
+  encryptionKey: Buffer | null;
 };
 
 /** A bad value stops start-up with one line naming the variable; its value is never echoed. */
@@ -33,6 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     redisUrl: parseOptionalUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']),
     trustProxy: parseTrustProxy(env.PORTCULLIS_TRUST_PROXY),
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    encryptionKey: parseEncryptionKey(env.PORTCULLIS_ENCRYPTION_KEY),
   };
 }
 
@@ -81,4 +84,15 @@ function parseLogLevel(raw: string | undefined): string {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
   return level;
+}
+
+function parseEncryptionKey(raw: string | undefined): Buffer | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  const key = Buffer.from(raw.trim(), 'base64');
+  if (key.length !== 32) {
+    throw new ConfigError(
+      'PORTCULLIS_ENCRYPTION_KEY must be 32 bytes in base64 (make one with: openssl rand -base64 32)',
+    );
+  }
+  return key;
 }

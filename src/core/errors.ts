@@ -26,6 +26,17 @@ export const errorMessages = {
   org_not_found: 'No organization has this slug.',
   invalid_setup_token: 'The setup link is not valid. Restart the server to get a new one.',
   setup_complete: 'Setup is complete: an organization already exists.',
+  invalid_code: 'The code is not valid.',
+  too_many_attempts: 'Too many wrong codes. Verification is locked for a while.',
+  mfa_required: 'Verify your second factor first.',
+  enrollment_required: 'Set up a second factor first.',
+  mfa_not_pending: 'This session is not waiting for a second factor.',
+  mfa_disabled: 'Multi-factor authentication is disabled for this organization.',
+  method_not_allowed_by_org: 'This organization does not allow this method.',
+  no_pending_setup: 'Start the setup again: there is no pending setup, or it expired.',
+  verification_required: 'Confirm this action with a verification code.',
+  email_confirmation_required:
+    'Weakening the MFA policy needs a code emailed to you: use the weaken endpoint.',
   internal_error: 'Something went wrong on our side.',
 } as const;
 

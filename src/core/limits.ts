@@ -33,3 +33,9 @@ export const EMAIL_MAX_CHARACTERS = 254;
 export const NAME_MAX_CHARACTERS = 200;
 export const SLUG_MAX_CHARACTERS = 40;
 export const SETUP_TOKEN_BYTES = 32;
+
+/** Second-factor guessing: 5 consecutive failures of a user lock verification for 15 minutes. */
+export const MFA_MAX_FAILURES = 5;
+export const MFA_LOCK_SECONDS = 15 * 60;
+/** A TOTP setup not confirmed within this time must be started again. */
+export const PENDING_FACTOR_SECONDS = 15 * 60;

@@ -4,8 +4,7 @@ import {
   SESSION_IDLE_SECONDS,
   SESSION_TOUCH_INTERVAL_SECONDS,
 } from './limits.ts';
-
-export type SessionStatus = 'mfa_required' | 'enrollment_required' | 'authenticated';
+import type { SessionStatus } from './mfa-policy.ts';
 
 export type SessionTimes = {
   status: SessionStatus;

@@ -18,6 +18,9 @@ import { installMetrics } from './metrics.ts';
 import { installOriginCheck } from './origin-check.ts';
 import { authRoutes } from './routes/auth.ts';
 import { meRoutes } from './routes/me.ts';
+import { meMfaRoutes } from './routes/me-mfa.ts';
+import { mfaVerifyRoutes } from './routes/mfa-verify.ts';
+import { orgMfaRoutes } from './routes/org-mfa.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { orgUserRoutes } from './routes/org-users.ts';
 import { setupRoutes } from './routes/setup.ts';
@@ -103,8 +106,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     async (api) => {
       await api.register(setupRoutes, context);
       await api.register(authRoutes, context);
+      await api.register(mfaVerifyRoutes, context);
       await api.register(meRoutes, context);
+      await api.register(meMfaRoutes, context);
       await api.register(orgUserRoutes, context);
+      await api.register(orgMfaRoutes, context);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

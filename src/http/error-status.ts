@@ -25,24 +25,43 @@ export const errorStatus: Record<ErrorCode, number> = {
   org_not_found: 404,
   invalid_setup_token: 403,
   setup_complete: 409,
+  invalid_code: 401,
+  too_many_attempts: 429,
+  mfa_required: 403,
+  enrollment_required: 403,
+  mfa_not_pending: 409,
+  mfa_disabled: 403,
+  method_not_allowed_by_org: 403,
+  no_pending_setup: 409,
+  verification_required: 403,
+  email_confirmation_required: 403,
   internal_error: 500,
 };
 
-export type ErrorBody = { error: ErrorCode; message: string; retry_after?: number };
+export type ErrorBody = {
+  error: ErrorCode;
+  message: string;
+  retry_after?: number;
+  methods?: string[];
+};
 
 export function errorBody(code: ErrorCode, message: string = errorMessages[code]): ErrorBody {
   return { error: code, message };
 }
 
-export function sendError(
-  reply: FastifyReply,
-  code: ErrorCode,
-  extra: { retryAfterSeconds?: number } = {},
-) {
+export type FailureDetails = { retryAfterSeconds?: number; methods?: string[] };
+
+export function sendError(reply: FastifyReply, code: ErrorCode, extra: FailureDetails = {}) {
   const body: ErrorBody = errorBody(code);
   if (extra.retryAfterSeconds !== undefined) {
     body.retry_after = extra.retryAfterSeconds;
     reply.header('retry-after', String(extra.retryAfterSeconds));
   }
+  if (extra.methods !== undefined) body.methods = extra.methods;
   return reply.code(errorStatus[code]).send(body);
+}
+
+/** Answers a service's failure value, with the details some failures carry. */
+export function sendFailure(reply: FastifyReply, failure: { error: ErrorCode } & FailureDetails) {
+  return sendError(reply, failure.error, failure);
 }

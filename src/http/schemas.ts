@@ -4,6 +4,7 @@ export const ErrorSchema = Type.Object({
   error: Type.String(),
   message: Type.String(),
   retry_after: Type.Optional(Type.Integer()),
+  methods: Type.Optional(Type.Array(Type.String())),
 });
 
 /** Error answers every route may give, on top of its own. */
@@ -42,3 +43,31 @@ export const SessionSchema = Type.Object({
   ]),
   aal: Type.Integer(),
 });
+
+export const VerificationMethodSchema = Type.Union([
+  Type.Literal('totp'),
+  Type.Literal('email'),
+  Type.Literal('recovery_code'),
+]);
+
+/** Any string up to 64 characters: what is not code-shaped is simply a wrong code. */
+export const Code = Type.String({ maxLength: 64 });
+
+export const VerificationSchema = Type.Object(
+  { method: VerificationMethodSchema, code: Code },
+  { additionalProperties: false },
+);
+
+export const ALL_SESSION_STATUSES = [
+  'mfa_required',
+  'enrollment_required',
+  'authenticated',
+] as const;
+
+/**
+ * For routes whose body is all optional fields: a request with no body at all is read as `{}`,
+ * so that the body schema still applies to what is sent.
+ */
+export async function emptyBodyAsObject(request: { body: unknown }) {
+  request.body ??= {};
+}

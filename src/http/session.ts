@@ -1,5 +1,6 @@
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SessionStatus } from '../core/mfa-policy.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import { resolveSession } from '../services/auth.ts';
 import type { ServiceDeps } from '../services/deps.ts';
@@ -46,20 +47,27 @@ export function sessionToken(request: FastifyRequest, settings: CookieSettings):
 
 /**
  * Guards every route registered in the scope: no live session, 401. Routes opt in by scope, never
- * by URL matching. `admin` further asks for the admin role (403 otherwise).
+ * by URL matching. By default only a fully authenticated session passes; a session still waiting
+ * for its second factor or its enrollment gets 403 with its status as the error code, unless the
+ * scope lists that status. `admin` further asks for the admin role (403 otherwise).
  */
 export function requireSession(
   scope: FastifyInstance,
   deps: ServiceDeps,
   settings: CookieSettings,
-  options: { admin?: boolean } = {},
+  options: { admin?: boolean; statuses?: readonly SessionStatus[] } = {},
 ) {
+  const statuses = options.statuses ?? ['authenticated'];
   scope.addHook('onRequest', async (request, reply) => {
     const token = sessionToken(request, settings);
     const context = token ? await resolveSession(deps, token) : undefined;
     if (!context) {
       if (token) clearSessionCookie(reply, settings);
       return sendError(reply, 'unauthenticated');
+    }
+    const status = context.session.status;
+    if (!statuses.includes(status)) {
+      return sendError(reply, status === 'authenticated' ? 'forbidden' : status);
     }
     if (options.admin && context.user.role !== 'admin') return sendError(reply, 'forbidden');
     request.auth = context;

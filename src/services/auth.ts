@@ -9,7 +9,15 @@ import { generateToken, hashToken } from '../core/tokens.ts';
 import { emailKey, normalizePassword } from '../core/validation.ts';
 import { clearAttempts, reserveAttempt } from '../store/attempt-counters.ts';
 import { appendAuditEvent } from '../store/audit.ts';
-import type { Org, Session, User } from '../store/schema.ts';
+import type { Kysely } from 'kysely';
+import {
+  offeredMethods,
+  statusAfterPassword,
+  type SessionStatus,
+  type VerificationMethod,
+} from '../core/mfa-policy.ts';
+import type { Database, Org, Session, User } from '../store/schema.ts';
+import { orgMfaOf, userMfaOf } from './mfa-state.ts';
 import {
   deleteSession,
   findSessionContext,
@@ -23,6 +31,7 @@ import type { RequestOrigin, ServiceDeps } from './deps.ts';
 export type LoginInput = { org: string; email: string; password: string };
 
 export type SignedIn = { token: string; session: Session; user: User; org: Org };
+export type PasswordStep = SignedIn & { methods: VerificationMethod[] };
 
 export type RateLimited = Failure<'rate_limited'> & { retryAfterSeconds: number };
 
@@ -38,7 +47,7 @@ export async function login(
   deps: ServiceDeps,
   input: LoginInput,
   origin: RequestOrigin,
-): Promise<Result<SignedIn> | LoginFailure> {
+): Promise<Result<PasswordStep> | LoginFailure> {
   const now = deps.clock.now();
   const orgSlug = input.org.trim().toLowerCase();
   const key = emailKey(input.email);
@@ -96,7 +105,9 @@ export async function login(
   if (deps.passwords.needsRehash(user.password_hash)) {
     await updatePasswordHash(deps.db, user.id, await deps.passwords.hash(password));
   }
-  const signedIn = await startSession(deps, user, org, origin);
+  const userMfa = await userMfaOf(deps.db, user);
+  const status = statusAfterPassword(orgMfaOf(org), userMfa);
+  const signedIn = await startSession(deps, { user, org, status, aal: 1 }, origin);
   await appendAuditEvent(deps.db, {
     type: 'login.succeeded',
     orgId: org.id,
@@ -106,23 +117,28 @@ export async function login(
     details: { status: signedIn.session.status },
     at: now,
   });
-  return ok(signedIn);
+  const methods = status === 'mfa_required' ? offeredMethods(orgMfaOf(org), userMfa) : [];
+  return ok({ ...signedIn, methods });
 }
 
-/** A brand-new token for every sign-in: a cookie planted before it is never promoted. */
+/**
+ * A brand-new token for every sign-in and every change of the session's state: a cookie planted
+ * before the password, or stolen before the second factor, is never promoted.
+ */
 export async function startSession(
   deps: ServiceDeps,
-  user: User,
-  org: Org,
+  start: { user: User; org: Org; status: SessionStatus; aal: number },
   origin: RequestOrigin,
+  db: Kysely<Database> = deps.db,
 ): Promise<SignedIn> {
+  const { user, org } = start;
   const token = generateToken(deps.randomBytes, SESSION_TOKEN_BYTES);
-  const session = await insertSession(deps.db, {
+  const session = await insertSession(db, {
     tokenHash: hashToken(token),
     user,
     org,
-    status: 'authenticated',
-    aal: 1,
+    status: start.status,
+    aal: start.aal,
     now: deps.clock.now(),
     ip: origin.ip,
     userAgent: origin.userAgent,
@@ -181,4 +197,19 @@ export async function logout(
 
 export async function endSessionByToken(deps: ServiceDeps, token: string): Promise<void> {
   await deleteSession(deps.db, hashToken(token));
+}
+
+/**
+ * Replaces the session with a new one (new token) in the given state, e.g. once the second factor
+ * is proven. Delete and insert run in the caller's transaction.
+ */
+export async function rotateSession(
+  deps: ServiceDeps,
+  db: Kysely<Database>,
+  context: SessionContext,
+  next: { status: SessionStatus; aal: number },
+  origin: RequestOrigin,
+): Promise<SignedIn> {
+  await deleteSession(db, context.session.token_hash);
+  return startSession(deps, { user: context.user, org: context.org, ...next }, origin, db);
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ServerKeys } from '../core/secret-box.ts';
 import type { RandomBytes } from '../core/tokens.ts';
 import type { SessionLifetimes } from '../core/session-rules.ts';
 import type { Database } from '../store/schema.ts';
@@ -15,6 +16,7 @@ export type ServiceDeps = {
   randomBytes: RandomBytes;
   passwords: PasswordHasher;
   sessionLifetimes: SessionLifetimes;
+  keys: ServerKeys;
 };
 
 /** Who asked, for the audit log. */

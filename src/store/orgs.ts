@@ -23,10 +23,12 @@ export async function insertOrg(
 }
 
 /** Ends every session of the org at once: one row update, whatever their number. */
-export async function bumpOrgSessionEpoch(db: Kysely<Database>, orgId: string): Promise<void> {
-  await db
+export async function bumpOrgSessionEpoch(db: Kysely<Database>, orgId: string): Promise<number> {
+  const row = await db
     .updateTable('orgs')
     .set((eb) => ({ session_epoch: eb('session_epoch', '+', 1) }))
     .where('id', '=', orgId)
-    .execute();
+    .returning('session_epoch')
+    .executeTakeFirstOrThrow();
+  return row.session_epoch;
 }

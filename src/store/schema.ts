@@ -1,8 +1,9 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
-export type MfaPolicy = 'disabled' | 'enabled' | 'required';
+import type { MfaMethod, MfaPolicy, SessionStatus } from '../core/mfa-policy.ts';
+
+export type { MfaPolicy, SessionStatus };
 export type Role = 'admin' | 'member';
-export type SessionStatus = 'mfa_required' | 'enrollment_required' | 'authenticated';
 
 type Timestamp = ColumnType<Date, Date, Date>;
 
@@ -57,6 +58,32 @@ export interface AttemptCountersTable {
   updated_at: Timestamp;
 }
 
+export type FactorType = MfaMethod;
+
+export interface FactorsTable {
+  id: Generated<string>;
+  user_id: string;
+  org_id: string;
+  type: FactorType;
+  state: 'pending' | 'active';
+  /** AES-256-GCM of the TOTP secret, bound to the factor id; null for the email method. */
+  secret_ciphertext: string | null;
+  /** The last TOTP step accepted: a code of this step or an older one is a replay. */
+  last_used_step: ColumnType<string | null, string | null, string | null>;
+  created_at: Timestamp;
+  activated_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
+export interface RecoveryCodesTable {
+  id: Generated<string>;
+  user_id: string;
+  /** HMAC-SHA-256 of the normalized code under a server key. */
+  code_hmac: string;
+  created_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface SetupTokensTable {
   token_hash: string;
   created_at: Timestamp;
@@ -80,6 +107,8 @@ export interface Database {
   sessions: SessionsTable;
   attempt_counters: AttemptCountersTable;
   setup_tokens: SetupTokensTable;
+  factors: FactorsTable;
+  recovery_codes: RecoveryCodesTable;
   audit_events: AuditEventsTable;
 }
 
@@ -88,3 +117,4 @@ export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type Session = Selectable<SessionsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
+export type Factor = Selectable<FactorsTable>;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
+import { deriveServerKeys } from '../../src/core/secret-box.ts';
 import { defaultSessionLifetimes } from '../../src/core/session-rules.ts';
 import { createOrgWithAdmin, createUser } from '../../src/services/accounts.ts';
 import type { ServiceDeps } from '../../src/services/deps.ts';
@@ -36,6 +37,7 @@ export async function createTestApp(
     randomBytes,
     passwords: options.passwords ?? (await cheapPasswordHasher()),
     sessionLifetimes: defaultSessionLifetimes,
+    keys: deriveServerKeys(randomBytes(32)),
   };
   const logs: string[] = [];
   const logStream = new Writable({

@@ -31,7 +31,7 @@ test('signing in sets an HttpOnly SameSite=Lax session cookie and /me answers', 
     payload: { org: org.slug, email: admin.email.toUpperCase(), password: ADMIN_PASSWORD },
   });
   assert.equal(response.statusCode, 200);
-  assert.deepEqual(response.json(), { status: 'authenticated', aal: 1 });
+  assert.deepEqual(response.json(), { status: 'authenticated', aal: 1, methods: [] });
   const cookie = response.cookies.find((c) => c.name === 'portcullis_session');
   assert.ok(cookie);
   assert.equal(cookie.httpOnly, true);

@@ -2,8 +2,16 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { AUTH_REQUESTS_PER_IP_PER_MINUTE } from '../../core/limits.ts';
 import { endSessionByToken, login, logout } from '../../services/auth.ts';
 import type { RouteContext } from '../route-context.ts';
-import { sendError } from '../error-status.ts';
-import { Email, Password, SessionSchema, Slug, authErrors } from '../schemas.ts';
+import { sendFailure } from '../error-status.ts';
+import {
+  ALL_SESSION_STATUSES,
+  Email,
+  Password,
+  SessionSchema,
+  Slug,
+  VerificationMethodSchema,
+  authErrors,
+} from '../schemas.ts';
 import {
   authOf,
   clearSessionCookie,
@@ -31,28 +39,29 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
           { org: Slug, email: Email, password: Password },
           { additionalProperties: false },
         ),
-        response: { 200: SessionSchema, ...authErrors },
+        response: {
+          200: Type.Object({
+            ...SessionSchema.properties,
+            methods: Type.Array(VerificationMethodSchema),
+          }),
+          ...authErrors,
+        },
       },
     },
     async (request, reply) => {
       const result = await login(deps, request.body, requestOrigin(request));
-      if (!result.ok) {
-        return sendError(
-          reply,
-          result.error,
-          'retryAfterSeconds' in result ? { retryAfterSeconds: result.retryAfterSeconds } : {},
-        );
-      }
+      if (!result.ok) return sendFailure(reply, result);
       // Whatever cookie came in is dead after a sign-in: it is deleted, and a new token is set.
       const previous = sessionToken(request, cookie);
       if (previous) await endSessionByToken(deps, previous);
       setSessionCookie(reply, cookie, result.value.token);
-      return { status: result.value.session.status, aal: result.value.session.aal };
+      const { session, methods } = result.value;
+      return { status: session.status, aal: session.aal, methods };
     },
   );
 
   app.register(async (scope) => {
-    requireSession(scope, deps, cookie);
+    requireSession(scope, deps, cookie, { statuses: ALL_SESSION_STATUSES });
     scope.post(
       '/auth/logout',
       { schema: { tags: ['auth'], response: { 204: Type.Null(), ...authErrors } } },

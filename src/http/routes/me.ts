@@ -1,6 +1,15 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RouteContext } from '../route-context.ts';
-import { OrgSchema, SessionSchema, UserSchema, authErrors } from '../schemas.ts';
+import { allowedMethods } from '../../core/mfa-policy.ts';
+import { orgMfaOf, userMfaOf } from '../../services/mfa-state.ts';
+import { listActiveFactors } from '../../store/factors.ts';
+import {
+  ALL_SESSION_STATUSES,
+  OrgSchema,
+  SessionSchema,
+  UserSchema,
+  authErrors,
+} from '../schemas.ts';
 import { authOf, requireSession } from '../session.ts';
 
 const MethodName = Type.Union([Type.Literal('totp'), Type.Literal('email')]);
@@ -27,16 +36,14 @@ const MeSchema = Type.Object({
 });
 
 export const meRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { deps, cookie }) => {
-  requireSession(app, deps, cookie);
+  requireSession(app, deps, cookie, { statuses: ALL_SESSION_STATUSES });
   app.get(
     '/me',
     { schema: { tags: ['me'], response: { 200: MeSchema, ...authErrors } } },
     async (request) => {
       const { user, org, session } = authOf(request);
-      const allowed = [
-        ...(org.totp_allowed ? (['totp'] as const) : []),
-        ...(org.email_allowed ? (['email'] as const) : []),
-      ];
+      const factors = user.sso ? [] : await listActiveFactors(deps.db, user.id);
+      const { recoveryCodesRemaining } = await userMfaOf(deps.db, user);
       return {
         user: {
           id: user.id,
@@ -49,9 +56,13 @@ export const meRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { d
         session: { status: session.status, aal: session.aal },
         mfa: {
           policy: org.mfa_policy,
-          allowed_methods: allowed,
-          methods: [],
-          recovery_codes_remaining: 0,
+          allowed_methods: allowedMethods(orgMfaOf(org)),
+          methods: factors.map((factor) => ({
+            type: factor.type,
+            created_at: (factor.activated_at ?? factor.created_at).toISOString(),
+            last_used_at: factor.last_used_at?.toISOString() ?? null,
+          })),
+          recovery_codes_remaining: recoveryCodesRemaining,
         },
       };
     },

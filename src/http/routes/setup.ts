@@ -48,7 +48,13 @@ export const setupRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       const created = await completeSetup(deps, token, { ...org, admin }, origin);
       if (!created.ok) return sendError(reply, created.error);
       // The admin who just chose the password is signed in, as after any sign-in.
-      const signedIn = await startSession(deps, created.value.admin, created.value.org, origin);
+      const { admin: user, org: newOrg } = created.value;
+      // A new org starts with MFA disabled, so its admin is fully signed in.
+      const signedIn = await startSession(
+        deps,
+        { user, org: newOrg, status: 'authenticated', aal: 1 },
+        origin,
+      );
       setSessionCookie(reply, cookie, signedIn.token);
       return reply
         .code(201)

@@ -1,0 +1,67 @@
+/** Who must do what about the second factor: pure decisions from the org's and user's state. */
+
+export type MfaPolicy = 'disabled' | 'enabled' | 'required';
+export type MfaMethod = 'totp' | 'email';
+export type VerificationMethod = MfaMethod | 'recovery_code';
+export type SessionStatus = 'mfa_required' | 'enrollment_required' | 'authenticated';
+
+export type OrgMfa = { policy: MfaPolicy; totpAllowed: boolean; emailAllowed: boolean };
+export type UserMfa = {
+  sso: boolean;
+  activeMethods: readonly MfaMethod[];
+  recoveryCodesRemaining: number;
+};
+
+const POLICY_STRENGTH: Record<MfaPolicy, number> = { disabled: 0, enabled: 1, required: 2 };
+
+export function allowedMethods(org: OrgMfa): MfaMethod[] {
+  const methods: MfaMethod[] = [];
+  if (org.totpAllowed) methods.push('totp');
+  if (org.emailAllowed) methods.push('email');
+  return methods;
+}
+
+/**
+ * What a user may verify with: each active factor whose method the org allows, then recovery
+ * codes if any are left. A factor of a method the org turned off is not offered, so a user may be
+ * left with only "recovery_code" (seed 004, troubleshooting).
+ */
+export function offeredMethods(org: OrgMfa, user: UserMfa): VerificationMethod[] {
+  if (org.policy === 'disabled' || user.sso || user.activeMethods.length === 0) return [];
+  const allowed = allowedMethods(org);
+  const offered: VerificationMethod[] = user.activeMethods.filter((m) => allowed.includes(m));
+  if (user.recoveryCodesRemaining > 0) offered.push('recovery_code');
+  return offered;
+}
+
+/** True when sign-in and sensitive actions must ask this user for a second factor. */
+export function mfaApplies(org: OrgMfa, user: UserMfa): boolean {
+  return offeredMethods(org, user).length > 0;
+}
+
+/** The session's state once the password is right. SSO users never do TOTP or email MFA. */
+export function statusAfterPassword(org: OrgMfa, user: UserMfa): SessionStatus {
+  if (user.sso || org.policy === 'disabled') return 'authenticated';
+  if (mfaApplies(org, user)) return 'mfa_required';
+  return org.policy === 'required' ? 'enrollment_required' : 'authenticated';
+}
+
+/**
+ * The session's state once the second factor is proven. Under "required", a user who could only
+ * verify with a recovery code (their method was turned off) must now enroll an allowed method.
+ */
+export function statusAfterVerification(org: OrgMfa, user: UserMfa): SessionStatus {
+  if (org.policy !== 'required') return 'authenticated';
+  const allowed = allowedMethods(org);
+  return user.activeMethods.some((m) => allowed.includes(m))
+    ? 'authenticated'
+    : 'enrollment_required';
+}
+
+export function isStrengthening(from: MfaPolicy, to: MfaPolicy): boolean {
+  return POLICY_STRENGTH[to] > POLICY_STRENGTH[from];
+}
+
+export function isWeakening(from: MfaPolicy, to: MfaPolicy): boolean {
+  return POLICY_STRENGTH[to] < POLICY_STRENGTH[from];
+}

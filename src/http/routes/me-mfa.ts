@@ -1,0 +1,80 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { confirmTotpSetup, startTotpSetup } from '../../services/totp-enrollment.ts';
+import type { RouteContext } from '../route-context.ts';
+import { sendFailure } from '../error-status.ts';
+import {
+  Code,
+  ErrorSchema,
+  VerificationSchema,
+  authErrors,
+  emptyBodyAsObject,
+} from '../schemas.ts';
+import { authOf, requestOrigin, requireSession, setSessionCookie } from '../session.ts';
+
+const RecoveryCodes = Type.Object({ recovery_codes: Type.Array(Type.String()) });
+
+/** The user's own factors. A session in enrollment may use these routes, and only these. */
+export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
+  app,
+  { deps, cookie },
+) => {
+  requireSession(app, deps, cookie, { statuses: ['authenticated', 'enrollment_required'] });
+
+  app.post(
+    '/me/mfa/totp/setup',
+    {
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: ['me'],
+        body: Type.Object(
+          { verification: Type.Optional(VerificationSchema) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            secret: Type.String(),
+            otpauth_uri: Type.String(),
+            qr_svg: Type.String(),
+          }),
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await startTotpSetup(
+        deps,
+        authOf(request),
+        request.body.verification,
+        requestOrigin(request),
+      );
+      if (!result.ok) return sendFailure(reply, result);
+      const { secret, otpauthUri, qrSvg } = result.value;
+      // The secret is shown here once; no route ever returns it again.
+      reply.header('cache-control', 'no-store');
+      return { secret, otpauth_uri: otpauthUri, qr_svg: qrSvg };
+    },
+  );
+
+  app.post(
+    '/me/mfa/totp/confirm',
+    {
+      schema: {
+        tags: ['me'],
+        body: Type.Object({ code: Code }, { additionalProperties: false }),
+        response: { 200: RecoveryCodes, 409: ErrorSchema, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const result = await confirmTotpSetup(
+        deps,
+        authOf(request),
+        request.body.code,
+        requestOrigin(request),
+      );
+      if (!result.ok) return sendFailure(reply, result);
+      if (result.value.session) setSessionCookie(reply, cookie, result.value.session.token);
+      reply.header('cache-control', 'no-store');
+      return { recovery_codes: result.value.recoveryCodes };
+    },
+  );
+};

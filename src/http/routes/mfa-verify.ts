@@ -1,0 +1,40 @@
+import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { completeMfaLogin } from '../../services/mfa-login.ts';
+import type { RouteContext } from '../route-context.ts';
+import { sendFailure } from '../error-status.ts';
+import {
+  ALL_SESSION_STATUSES,
+  ErrorSchema,
+  SessionSchema,
+  VerificationSchema,
+  authErrors,
+} from '../schemas.ts';
+import { authOf, requestOrigin, requireSession, setSessionCookie } from '../session.ts';
+
+export const mfaVerifyRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
+  app,
+  { deps, cookie },
+) => {
+  requireSession(app, deps, cookie, { statuses: ALL_SESSION_STATUSES });
+  app.post(
+    '/auth/mfa/verify',
+    {
+      schema: {
+        tags: ['auth'],
+        body: VerificationSchema,
+        response: { 200: SessionSchema, 409: ErrorSchema, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const result = await completeMfaLogin(
+        deps,
+        authOf(request),
+        request.body,
+        requestOrigin(request),
+      );
+      if (!result.ok) return sendFailure(reply, result);
+      setSessionCookie(reply, cookie, result.value.token);
+      return { status: result.value.session.status, aal: result.value.session.aal };
+    },
+  );
+};

@@ -1,0 +1,106 @@
+import type { Kysely } from 'kysely';
+import { fail, ok, type Failure, type Result } from '../core/errors.ts';
+import { MFA_LOCK_SECONDS, MFA_MAX_FAILURES } from '../core/limits.ts';
+import { offeredMethods, type VerificationMethod } from '../core/mfa-policy.ts';
+import { normalizeRecoveryCode } from '../core/recovery-codes.ts';
+import { decryptSecret, hmacCode } from '../core/secret-box.ts';
+import { matchTotpStep } from '../core/totp.ts';
+import { clearAttempts, reserveAttempt } from '../store/attempt-counters.ts';
+import { appendAuditEvent } from '../store/audit.ts';
+import { consumeTotpStep, findFactor } from '../store/factors.ts';
+import { consumeRecoveryCode } from '../store/recovery-codes.ts';
+import type { Database, Org, User } from '../store/schema.ts';
+import type { RequestOrigin, ServiceDeps } from './deps.ts';
+import { orgMfaOf, userMfaOf } from './mfa-state.ts';
+
+export type VerificationInput = { method: VerificationMethod; code: string };
+export type VerificationPurpose = 'login' | 'step_up';
+export type TooManyAttempts = Failure<'too_many_attempts'> & { retryAfterSeconds: number };
+export type VerificationResult = Result<VerificationMethod, 'invalid_code'> | TooManyAttempts;
+
+export function totpSecretAad(userId: string): string {
+  return `totp:${userId}`;
+}
+
+/**
+ * Checks a second factor (TOTP, recovery code; email codes join later) for login or step-up.
+ * The attempt is counted before the code is looked at, per user across sessions, methods and
+ * addresses, so that parallel guesses cannot exceed MFA_MAX_FAILURES; a success resets the count.
+ * Pass the caller's transaction as db when the verification must stand or fall with an action.
+ */
+export async function verifySecondFactor(
+  deps: ServiceDeps,
+  db: Kysely<Database>,
+  subject: { user: User; org: Org },
+  input: VerificationInput,
+  context: { origin: RequestOrigin; purpose: VerificationPurpose },
+): Promise<VerificationResult> {
+  const { user, org } = subject;
+  const now = deps.clock.now();
+  const counterKey = `mfa:${user.id}`;
+  const reservation = await reserveAttempt(db, counterKey, now, MFA_MAX_FAILURES, MFA_LOCK_SECONDS);
+  const audit = (type: string, details: Record<string, unknown>) =>
+    appendAuditEvent(db, {
+      type,
+      orgId: org.id,
+      actorUserId: user.id,
+      targetUserId: user.id,
+      ...context.origin,
+      details: { purpose: context.purpose, ...details },
+      at: now,
+    });
+  if (!reservation.allowed) {
+    const retryAfterSeconds = Math.max(
+      1,
+      Math.ceil((reservation.lockedUntil.getTime() - now.getTime()) / 1000),
+    );
+    return { ok: false, error: 'too_many_attempts', retryAfterSeconds };
+  }
+
+  const offered = offeredMethods(orgMfaOf(org), await userMfaOf(db, user));
+  const accepted = offered.includes(input.method) && (await checkCode(deps, db, user, input, now));
+  if (!accepted) {
+    await audit('mfa.verification_failed', {
+      method: input.method,
+      consecutive_failures: reservation.failures,
+    });
+    if (reservation.failures >= MFA_MAX_FAILURES) {
+      await audit('mfa.locked', { lock_seconds: MFA_LOCK_SECONDS });
+    }
+    return fail('invalid_code');
+  }
+  await clearAttempts(db, counterKey);
+  await audit('mfa.verified', { method: input.method });
+  if (input.method === 'recovery_code') {
+    const remaining = (await userMfaOf(db, user)).recoveryCodesRemaining;
+    await audit('mfa.recovery_code_used', { remaining });
+  }
+  return ok(input.method);
+}
+
+async function checkCode(
+  deps: ServiceDeps,
+  db: Kysely<Database>,
+  user: User,
+  input: VerificationInput,
+  now: Date,
+): Promise<boolean> {
+  if (input.method === 'totp') {
+    const factor = await findFactor(db, user.id, 'totp', 'active');
+    if (!factor?.secret_ciphertext) return false;
+    const secret = decryptSecret(
+      deps.keys.encryption,
+      factor.secret_ciphertext,
+      totpSecretAad(user.id),
+    );
+    const lastUsed = factor.last_used_step === null ? null : BigInt(factor.last_used_step);
+    const step = matchTotpStep(secret, input.code, now, lastUsed);
+    return step !== null && (await consumeTotpStep(db, factor.id, step, now));
+  }
+  if (input.method === 'recovery_code') {
+    const code = normalizeRecoveryCode(input.code);
+    if (code === null) return false;
+    return consumeRecoveryCode(db, user.id, hmacCode(deps.keys.codeHmac, code), now);
+  }
+  return false;
+}

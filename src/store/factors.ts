@@ -1,0 +1,134 @@
+import { sql, type Kysely } from 'kysely';
+import type { MfaMethod } from '../core/mfa-policy.ts';
+import type { Database, Factor } from './schema.ts';
+
+export type UserFactorSummary = {
+  activeMethods: MfaMethod[];
+  recoveryCodesRemaining: number;
+};
+
+/** The user's active methods and unused recovery codes, in one round trip. */
+export async function summarizeFactors(
+  db: Kysely<Database>,
+  userId: string,
+): Promise<UserFactorSummary> {
+  const result = await sql<{ methods: MfaMethod[] | null; remaining: number }>`
+    select
+      (select array_agg(type order by type) from factors
+        where user_id = ${userId} and state = 'active') as methods,
+      (select count(*)::int from recovery_codes
+        where user_id = ${userId} and used_at is null) as remaining`.execute(db);
+  const row = result.rows[0];
+  return { activeMethods: row?.methods ?? [], recoveryCodesRemaining: row?.remaining ?? 0 };
+}
+
+export async function listActiveFactors(db: Kysely<Database>, userId: string): Promise<Factor[]> {
+  return db
+    .selectFrom('factors')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('state', '=', 'active')
+    .orderBy('type')
+    .execute();
+}
+
+export async function findFactor(
+  db: Kysely<Database>,
+  userId: string,
+  type: MfaMethod,
+  state: Factor['state'],
+): Promise<Factor | undefined> {
+  return db
+    .selectFrom('factors')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('type', '=', type)
+    .where('state', '=', state)
+    .executeTakeFirst();
+}
+
+/** A new setup voids the earlier pending one of the same method. */
+export async function replacePendingFactor(
+  db: Kysely<Database>,
+  factor: {
+    userId: string;
+    orgId: string;
+    type: MfaMethod;
+    secretCiphertext: string | null;
+    now: Date;
+  },
+): Promise<Factor> {
+  await db
+    .deleteFrom('factors')
+    .where('user_id', '=', factor.userId)
+    .where('type', '=', factor.type)
+    .where('state', '=', 'pending')
+    .execute();
+  return db
+    .insertInto('factors')
+    .values({
+      user_id: factor.userId,
+      org_id: factor.orgId,
+      type: factor.type,
+      state: 'pending',
+      secret_ciphertext: factor.secretCiphertext,
+      created_at: factor.now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Turns the pending factor active, replacing an active one of the same method. Conditional on the
+ * factor still being pending, so that two confirmations racing each other activate it once.
+ */
+export async function activatePendingFactor(
+  db: Kysely<Database>,
+  factor: Factor,
+  now: Date,
+  lastUsedStep: bigint | null,
+): Promise<boolean> {
+  await db
+    .deleteFrom('factors')
+    .where('user_id', '=', factor.user_id)
+    .where('type', '=', factor.type)
+    .where('state', '=', 'active')
+    .execute();
+  const activated = await db
+    .updateTable('factors')
+    .set({
+      state: 'active',
+      activated_at: now,
+      last_used_at: now,
+      last_used_step: lastUsedStep === null ? null : String(lastUsedStep),
+    })
+    .where('id', '=', factor.id)
+    .where('state', '=', 'pending')
+    .returning('id')
+    .executeTakeFirst();
+  return activated !== undefined;
+}
+
+/**
+ * Records a TOTP step as used only if it is newer than the last one used. Two requests carrying
+ * the same code, on one instance or two, race on this single conditional UPDATE: exactly one gets
+ * the row back, the other is a replay.
+ */
+export async function consumeTotpStep(
+  db: Kysely<Database>,
+  factorId: string,
+  step: bigint,
+  now: Date,
+): Promise<boolean> {
+  const row = await db
+    .updateTable('factors')
+    .set({ last_used_step: String(step), last_used_at: now })
+    .where('id', '=', factorId)
+    .where('state', '=', 'active')
+    .where((eb) =>
+      eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', String(step))]),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}

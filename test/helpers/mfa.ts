@@ -4,7 +4,11 @@ import type { ManualClock } from './clock.ts';
 import { sessionCookieOf, withSession } from './app.ts';
 
 /** Codes from an independent RFC 6238 implementation, as an authenticator app would show them. */
-export function authenticatorCode(secretBase32: string, clock: ManualClock, stepOffset = 0): string {
+export function authenticatorCode(
+  secretBase32: string,
+  clock: ManualClock,
+  stepOffset = 0,
+): string {
   const totp = new OTPAuth.TOTP({
     secret: OTPAuth.Secret.fromBase32(secretBase32),
     algorithm: 'SHA1',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -13,7 +13,8 @@ import type { Config } from '../config.ts';
 import { REQUEST_BODY_MAX_BYTES } from '../core/limits.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import type { Store } from '../store/db.ts';
-import { installErrorHandlers } from './error-handler.ts';
+import { installErrorHandlers, installNulByteGuard } from './error-handler.ts';
+import { sendError } from './error-status.ts';
 import { installMetrics } from './metrics.ts';
 import { installOriginCheck } from './origin-check.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -64,6 +65,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Errors raised before routing (a malformed URL) answer in the API's format too.
+    frameworkErrors: (_error, _request, reply) => {
+      void sendError(reply as FastifyReply, 'invalid_request');
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON is the only body the API reads: everything else is a 415.
@@ -72,6 +77,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   installErrorHandlers(app);
+  installNulByteGuard(app);
   const metrics = installMetrics(app);
 
   const secure = config.baseUrl?.protocol === 'https:';

@@ -33,7 +33,7 @@ export function installErrorHandlers(app: FastifyInstance) {
       request.log.info({ code: error.code }, 'client error');
       return reply.code(status).send(errorBody('invalid_request'));
     }
-    request.log.error({ err: error }, 'request failed');
+    request.log.error({ err: describeFailure(error) }, 'request failed');
     return reply.code(500).send(errorBody('internal_error'));
   });
 
@@ -41,4 +41,38 @@ export function installErrorHandlers(app: FastifyInstance) {
     void request;
     return reply.code(errorStatus.not_found).send(errorBody('not_found'));
   });
+}
+
+/**
+ * What a 500 logs: the error's kind, message, SQLSTATE and stack, and nothing else. Database
+ * drivers attach the query's parameters to their errors (PGlite does), and those can be password
+ * hashes or secrets, so the error object itself is never handed to the logger.
+ */
+function describeFailure(error: Error & { code?: string }) {
+  return {
+    type: error.constructor?.name ?? 'Error',
+    message: error.message,
+    sqlstate: typeof error.code === 'string' ? error.code : undefined,
+    stack: error.stack,
+  };
+}
+
+/** Refuses any string holding U+0000: PostgreSQL text cannot store it, and no field needs it. */
+export function installNulByteGuard(app: FastifyInstance) {
+  app.addHook('preValidation', async (request, reply) => {
+    if (containsNulByte(request.body) || containsNulByte(request.query)) {
+      return reply
+        .code(400)
+        .send(errorBody('invalid_request', 'Text must not contain NUL characters.'));
+    }
+  });
+}
+
+function containsNulByte(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object' || depth > 32) return false;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000') || containsNulByte(item, depth + 1)) return true;
+  }
+  return false;
 }

@@ -69,5 +69,5 @@ export const ALL_SESSION_STATUSES = [
  * so that the body schema still applies to what is sent.
  */
 export async function emptyBodyAsObject(request: { body: unknown }) {
-  request.body ??= {};
+  if (request.body === undefined) request.body = {};
 }

@@ -73,8 +73,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // JSON is the only body the API reads: everything else is a 415.
   app.removeContentTypeParser('text/plain');
+  // Once closing, answers ask the client to drop the connection: an idle keep-alive socket would
+  // otherwise hold a graceful shutdown until its 72 s timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   installErrorHandlers(app);
   installNulByteGuard(app);

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Config } from './config.ts';
+import { createDevOutbox, createSmtpMailer, type Mailer } from './mail/mailer.ts';
 import { deriveServerKeys } from './core/secret-box.ts';
 import { defaultSessionLifetimes } from './core/session-rules.ts';
 import { loadMasterKey } from './master-key.ts';
@@ -11,7 +13,7 @@ export type Runtime = { store: Store; deps: ServiceDeps };
 
 /** Opens the configured database, brings its schema up to date and wires the services. */
 export async function openRuntime(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'encryptionKey'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'encryptionKey' | 'smtpUrl' | 'mailFrom'>,
 ): Promise<Runtime> {
   // Checked before the database is opened: a missing key must stop start-up, not a later request.
   const keys = deriveServerKeys(loadMasterKey(config));
@@ -28,6 +30,24 @@ export async function openRuntime(
     passwords: await createPasswordHasher(),
     sessionLifetimes: defaultSessionLifetimes,
     keys,
+    mailer: openMailer(config),
   };
   return { store, deps };
+}
+
+function openMailer(config: Pick<Config, 'dataDir' | 'smtpUrl' | 'mailFrom'>): Mailer {
+  if (!config.smtpUrl) {
+    return createDevOutbox(
+      join(config.dataDir, 'outbox'),
+      (text) => process.stdout.write(text),
+      () => new Date(),
+    );
+  }
+  // Only the error's message and code: never the message being sent, which may hold a code.
+  return createSmtpMailer(config.smtpUrl, config.mailFrom, (error) => {
+    const code = (error as { code?: string }).code;
+    process.stderr.write(
+      `${JSON.stringify({ level: 50, msg: 'mail delivery failed', error: error.message, code })}\n`,
+    );
+  });
 }

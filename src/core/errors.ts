@@ -37,6 +37,14 @@ export const errorMessages = {
   verification_required: 'Confirm this action with a verification code.',
   email_confirmation_required:
     'Weakening the MFA policy needs a code emailed to you: use the weaken endpoint.',
+  email_unavailable: 'The email could not be sent. Try again in a moment.',
+  mfa_not_enabled: 'Multi-factor authentication is not on, so there is nothing to weaken.',
+  not_a_weakening: 'Use PUT /org/mfa/policy to strengthen the policy.',
+  no_method_allowed: 'At least one verification method must stay allowed while MFA is on.',
+  sso_user: 'This user signs in through SSO: their identity provider handles MFA.',
+  own_account: 'Reset your own MFA from your own security settings.',
+  invalid_cursor: 'The cursor is not valid.',
+  policy_changed: 'The policy changed since this request was made. Start again.',
   internal_error: 'Something went wrong on our side.',
 } as const;
 

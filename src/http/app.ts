@@ -21,7 +21,9 @@ import { authRoutes } from './routes/auth.ts';
 import { meRoutes } from './routes/me.ts';
 import { meMfaRoutes } from './routes/me-mfa.ts';
 import { mfaVerifyRoutes } from './routes/mfa-verify.ts';
+import { orgAuditRoutes } from './routes/org-audit.ts';
 import { orgMfaRoutes } from './routes/org-mfa.ts';
+import { orgMfaChangeRoutes } from './routes/org-mfa-changes.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { orgUserRoutes } from './routes/org-users.ts';
 import { setupRoutes } from './routes/setup.ts';
@@ -124,6 +126,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(meMfaRoutes, context);
       await api.register(orgUserRoutes, context);
       await api.register(orgMfaRoutes, context);
+      await api.register(orgMfaChangeRoutes, context);
+      await api.register(orgAuditRoutes, context);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

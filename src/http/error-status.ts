@@ -35,6 +35,14 @@ export const errorStatus: Record<ErrorCode, number> = {
   no_pending_setup: 409,
   verification_required: 403,
   email_confirmation_required: 403,
+  email_unavailable: 503,
+  mfa_not_enabled: 409,
+  not_a_weakening: 400,
+  no_method_allowed: 409,
+  sso_user: 409,
+  own_account: 403,
+  invalid_cursor: 400,
+  policy_changed: 409,
   internal_error: 500,
 };
 

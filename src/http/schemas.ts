@@ -71,3 +71,9 @@ export const ALL_SESSION_STATUSES = [
 export async function emptyBodyAsObject(request: { body: unknown }) {
   if (request.body === undefined) request.body = {};
 }
+
+/** An id the database will accept; anything else is refused before any query. */
+export const Uuid = Type.String({
+  maxLength: 36,
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+});

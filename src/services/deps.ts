@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ServerKeys } from '../core/secret-box.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import type { RandomBytes } from '../core/tokens.ts';
 import type { SessionLifetimes } from '../core/session-rules.ts';
 import type { Database } from '../store/schema.ts';
@@ -17,6 +18,7 @@ export type ServiceDeps = {
   passwords: PasswordHasher;
   sessionLifetimes: SessionLifetimes;
   keys: ServerKeys;
+  mailer: Mailer;
 };
 
 /** Who asked, for the audit log. */

@@ -45,16 +45,20 @@ export async function strengthenMfaPolicy(
   context: SessionContext,
   input: { policy: MfaPolicy; sessions: SessionsChoice },
   origin: RequestOrigin,
-): Promise<Result<PolicyChanged> | Failure<'email_confirmation_required' | 'invalid_request'>> {
+): Promise<
+  | Result<PolicyChanged>
+  | Failure<'email_confirmation_required' | 'no_method_allowed' | 'policy_changed'>
+> {
   const from = context.org.mfa_policy;
   if (isWeakening(from, input.policy)) return fail('email_confirmation_required');
+  if (!context.org.totp_allowed && !context.org.email_allowed) return fail('no_method_allowed');
   // Setting the policy it already has changes nothing, sessions included.
   if (!isStrengthening(from, input.policy)) return ok({ policy: from, session: null });
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (tx) => {
     const org = await updateMfaPolicy(tx, context.org.id, from, input.policy);
-    // Another admin changed the policy meanwhile: nothing is applied.
-    if (!org) return fail('invalid_request');
+    // Another admin changed the policy or the methods meanwhile: nothing is applied.
+    if (!org) return fail('policy_changed');
     if (input.sessions === 'invalidate') org.session_epoch = await bumpOrgSessionEpoch(tx, org.id);
     await appendAuditEvent(tx, {
       type: 'org.mfa_policy_changed',

@@ -9,7 +9,9 @@ import {
   encodeTotpSecret,
   matchTotpStep,
 } from '../core/totp.ts';
+import { methodEnabledMessage } from '../mail/templates.ts';
 import { appendAuditEvent } from '../store/audit.ts';
+import { notifyUser } from './notify.ts';
 import { activatePendingFactor, findFactor, replacePendingFactor } from '../store/factors.ts';
 import { replaceRecoveryCodes } from '../store/recovery-codes.ts';
 import type { SessionContext } from '../store/sessions.ts';
@@ -94,7 +96,7 @@ export async function confirmTotpSetup(
   const refusal = enrollmentRefusal(context);
   if (refusal) return refusal;
   const now = deps.clock.now();
-  return deps.db.transaction().execute(async (tx) => {
+  const confirmed = await deps.db.transaction().execute(async (tx) => {
     const pending = await findFactor(tx, context.user.id, 'totp', 'pending');
     const expiresAt = (pending?.created_at.getTime() ?? 0) + PENDING_FACTOR_SECONDS * 1000;
     if (!pending?.secret_ciphertext || expiresAt <= now.getTime()) return fail('no_pending_setup');
@@ -122,6 +124,10 @@ export async function confirmTotpSetup(
         : null;
     return ok({ recoveryCodes, session });
   });
+  if (confirmed.ok) {
+    notifyUser(deps, context.user.email, methodEnabledMessage(context.org.name, 'totp'));
+  }
+  return confirmed;
 }
 
 /** A new set of 10 codes replaces the old one whole; only their HMACs are stored. */

@@ -6,7 +6,9 @@ import { normalizeRecoveryCode } from '../core/recovery-codes.ts';
 import { decryptSecret, hmacCode } from '../core/secret-box.ts';
 import { matchTotpStep } from '../core/totp.ts';
 import { clearAttempts, reserveAttempt } from '../store/attempt-counters.ts';
+import { recoveryCodeUsedMessage } from '../mail/templates.ts';
 import { appendAuditEvent } from '../store/audit.ts';
+import { notifyUser } from './notify.ts';
 import { consumeTotpStep, findFactor } from '../store/factors.ts';
 import { consumeRecoveryCode } from '../store/recovery-codes.ts';
 import type { Database, Org, User } from '../store/schema.ts';
@@ -74,6 +76,7 @@ export async function verifySecondFactor(
   if (input.method === 'recovery_code') {
     const remaining = (await userMfaOf(db, user)).recoveryCodesRemaining;
     await audit('mfa.recovery_code_used', { remaining });
+    notifyUser(deps, user.email, recoveryCodeUsedMessage(org.name, remaining));
   }
   return ok(input.method);
 }

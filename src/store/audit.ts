@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Cursor } from '../core/cursor.ts';
 import type { Database } from './schema.ts';
 
 export type AuditEntry = {
@@ -27,4 +28,64 @@ export async function appendAuditEvent(db: Kysely<Database>, entry: AuditEntry):
       created_at: entry.at,
     })
     .execute();
+}
+
+export type ListedAuditEvent = {
+  id: string;
+  type: string;
+  actor: { id: string; email: string | null } | null;
+  target: { id: string; email: string | null } | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: Record<string, unknown>;
+  created_at: Date;
+};
+
+/** Newest first, keyset-paginated on (created_at, id) descending, actors' emails joined in. */
+export async function listAuditEvents(
+  db: Kysely<Database>,
+  orgId: string,
+  options: { before: Cursor | null; limit: number },
+): Promise<ListedAuditEvent[]> {
+  let query = db
+    .selectFrom('audit_events as e')
+    .leftJoin('users as actor', 'actor.id', 'e.actor_user_id')
+    .leftJoin('users as target', 'target.id', 'e.target_user_id')
+    .select([
+      'e.id',
+      'e.type',
+      'e.actor_user_id',
+      'e.target_user_id',
+      'actor.email as actor_email',
+      'target.email as target_email',
+      'e.ip',
+      'e.user_agent',
+      'e.details',
+      'e.created_at',
+    ])
+    .where('e.org_id', '=', orgId);
+  if (options.before) {
+    const { at, id } = options.before;
+    query = query.where((eb) =>
+      eb.or([
+        eb('e.created_at', '<', at),
+        eb.and([eb('e.created_at', '=', at), eb('e.id', '<', id)]),
+      ]),
+    );
+  }
+  const rows = await query
+    .orderBy('e.created_at', 'desc')
+    .orderBy('e.id', 'desc')
+    .limit(options.limit)
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    type: row.type,
+    actor: row.actor_user_id ? { id: row.actor_user_id, email: row.actor_email } : null,
+    target: row.target_user_id ? { id: row.target_user_id, email: row.target_email } : null,
+    ip: row.ip,
+    user_agent: row.user_agent,
+    details: row.details,
+    created_at: row.created_at,
+  }));
 }

@@ -132,3 +132,19 @@ export async function consumeTotpStep(
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Every factor of the user, pending or active, and every recovery code. */
+export async function deleteAllFactors(
+  db: Kysely<Database>,
+  userId: string,
+): Promise<{ factors: number; recovery_codes: number }> {
+  const factors = await db.deleteFrom('factors').where('user_id', '=', userId).executeTakeFirst();
+  const codes = await db
+    .deleteFrom('recovery_codes')
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return {
+    factors: Number(factors.numDeletedRows),
+    recovery_codes: Number(codes.numDeletedRows),
+  };
+}

@@ -23,11 +23,33 @@ export async function updateMfaPolicy(
   from: MfaPolicy,
   to: MfaPolicy,
 ): Promise<Org | undefined> {
-  return db
+  let query = db
     .updateTable('orgs')
     .set({ mfa_policy: to })
     .where('id', '=', orgId)
-    .where('mfa_policy', '=', from)
-    .returningAll()
-    .executeTakeFirst();
+    .where('mfa_policy', '=', from);
+  // MFA on needs an allowed method (the table's check constraint): no row rather than an error.
+  if (to !== 'disabled') {
+    query = query.where((eb) =>
+      eb.or([eb('totp_allowed', '=', true), eb('email_allowed', '=', true)]),
+    );
+  }
+  return query.returningAll().executeTakeFirst();
+}
+
+/**
+ * Conditional on the result keeping a method while MFA is on: the same rule as the table's check
+ * constraint, so a concurrent policy change yields no row instead of a constraint error.
+ */
+export async function updateAllowedMethods(
+  db: Kysely<Database>,
+  orgId: string,
+  methods: { totp: boolean; email: boolean },
+): Promise<Org | undefined> {
+  let query = db
+    .updateTable('orgs')
+    .set({ totp_allowed: methods.totp, email_allowed: methods.email })
+    .where('id', '=', orgId);
+  if (!methods.totp && !methods.email) query = query.where('mfa_policy', '=', 'disabled');
+  return query.returningAll().executeTakeFirst();
 }

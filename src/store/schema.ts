@@ -84,6 +84,25 @@ export interface RecoveryCodesTable {
   used_at: Timestamp | null;
 }
 
+export type ChallengePurpose = 'login' | 'step_up' | 'enroll_email' | 'org_policy';
+
+export interface EmailChallengesTable {
+  id: Generated<string>;
+  user_id: string;
+  org_id: string;
+  /** The session the code was sent for (login, step-up); null when bound to a request id only. */
+  session_token_hash: string | null;
+  purpose: ChallengePurpose;
+  /** HMAC-SHA-256 of the code under a server key. */
+  code_hmac: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  attempts: Generated<number>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+  voided_at: Timestamp | null;
+}
+
 export interface SetupTokensTable {
   token_hash: string;
   created_at: Timestamp;
@@ -109,6 +128,7 @@ export interface Database {
   setup_tokens: SetupTokensTable;
   factors: FactorsTable;
   recovery_codes: RecoveryCodesTable;
+  email_challenges: EmailChallengesTable;
   audit_events: AuditEventsTable;
 }
 

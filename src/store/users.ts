@@ -52,3 +52,16 @@ export async function bumpUserSessionEpoch(db: Kysely<Database>, userId: string)
     .where('id', '=', userId)
     .execute();
 }
+
+export async function findOrgUser(
+  db: Kysely<Database>,
+  orgId: string,
+  userId: string,
+): Promise<User | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', userId)
+    .executeTakeFirst();
+}

@@ -10,6 +10,7 @@ import { createPasswordHasher, type PasswordHasher } from '../../src/services/pa
 import type { Store } from '../../src/store/db.ts';
 import type { Org, User } from '../../src/store/schema.ts';
 import { ManualClock } from './clock.ts';
+import { RecordingMailer } from './mail.ts';
 
 /** Cheap argon2id parameters for tests; the production parameters have a test of their own. */
 let testHasher: Promise<PasswordHasher> | undefined;
@@ -23,6 +24,7 @@ export type TestApp = {
   deps: ServiceDeps;
   clock: ManualClock;
   logs: string[];
+  mailer: RecordingMailer;
   close(): Promise<void>;
 };
 
@@ -31,6 +33,7 @@ export async function createTestApp(
   options: { baseUrl?: string; clock?: ManualClock; passwords?: PasswordHasher } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? new ManualClock();
+  const mailer = new RecordingMailer();
   const deps: ServiceDeps = {
     db: store.db,
     clock,
@@ -38,6 +41,7 @@ export async function createTestApp(
     passwords: options.passwords ?? (await cheapPasswordHasher()),
     sessionLifetimes: defaultSessionLifetimes,
     keys: deriveServerKeys(randomBytes(32)),
+    mailer,
   };
   const logs: string[] = [];
   const logStream = new Writable({
@@ -57,7 +61,7 @@ export async function createTestApp(
     },
     logStream,
   });
-  return { app, deps, clock, logs, close: () => app.close() };
+  return { app, deps, clock, logs, mailer, close: () => app.close() };
 }
 
 let orgCounter = 0;

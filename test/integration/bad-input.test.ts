@@ -50,6 +50,7 @@ type Schema = {
   required?: string[];
   minLength?: number;
   maxLength?: number;
+  pattern?: string;
   anyOf?: Schema[];
   enum?: unknown[];
   const?: unknown;
@@ -172,6 +173,9 @@ function exampleOf(schema: Schema): Json {
         Object.entries(schema.properties ?? {}).map(([name, child]) => [name, exampleOf(child)]),
       );
     case 'string':
+      // The patterns the API uses: ids (UUIDs) and small numbers.
+      if (schema.pattern?.includes('{12}')) return randomUUID();
+      if (schema.pattern) return '1';
       return 'a'.repeat(Math.max(1, schema.minLength ?? 1));
     case 'boolean':
       return false;

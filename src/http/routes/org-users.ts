@@ -1,15 +1,77 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createUser } from '../../services/accounts.ts';
+import { resetUserMfa } from '../../services/mfa-reset.ts';
+import { listOrgUsers } from '../../store/org-users.ts';
 import type { RouteContext } from '../route-context.ts';
-import { sendError } from '../error-status.ts';
-import { Email, ErrorSchema, Name, Password, Role, UserSchema, authErrors } from '../schemas.ts';
+import { sendError, sendFailure } from '../error-status.ts';
+import { PageQuery, pageOf, readPage } from '../pagination.ts';
+import {
+  Email,
+  ErrorSchema,
+  Name,
+  Password,
+  Role,
+  UserSchema,
+  VerificationSchema,
+  authErrors,
+  emptyBodyAsObject,
+} from '../schemas.ts';
 import { authOf, requestOrigin, requireSession } from '../session.ts';
 
+const MfaStatus = Type.Union([
+  Type.Literal('enrolled'),
+  Type.Literal('not_enrolled'),
+  Type.Literal('sso'),
+]);
+
+/** System → Users: the org's users with their MFA status; creating users; Reset MFA. */
 export const orgUserRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
   app,
   { deps, cookie },
 ) => {
   requireSession(app, deps, cookie, { admin: true });
+
+  app.get(
+    '/org/users',
+    {
+      schema: {
+        tags: ['org'],
+        querystring: Type.Object(
+          { ...PageQuery, mfa: Type.Optional(MfaStatus) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            users: Type.Array(Type.Object({ ...UserSchema.properties, mfa: MfaStatus })),
+            next_cursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const page = readPage(request.query);
+      if (!page.ok) return sendError(reply, page.error);
+      const rows = await listOrgUsers(deps.db, authOf(request).org.id, {
+        after: page.cursor,
+        limit: page.limit + 1,
+        mfa: request.query.mfa ?? null,
+      });
+      const { items, nextCursor } = pageOf(rows, page.limit, (user) => user.created_at);
+      return {
+        users: items.map(({ id, email, name, role, sso, mfa }) => ({
+          id,
+          email,
+          name,
+          role,
+          sso,
+          mfa,
+        })),
+        next_cursor: nextCursor,
+      };
+    },
+  );
+
   app.post(
     '/org/users',
     {
@@ -41,6 +103,32 @@ export const orgUserRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       if (!created.ok) return sendError(reply, created.error);
       const { id, email, name, role, sso } = created.value;
       return reply.code(201).send({ user: { id, email, name, role, sso } });
+    },
+  );
+
+  app.post(
+    '/org/users/:id/mfa/reset',
+    {
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: ['org'],
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        body: Type.Object(
+          { verification: Type.Optional(VerificationSchema) },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null(), 404: ErrorSchema, 409: ErrorSchema, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const result = await resetUserMfa(
+        deps,
+        authOf(request),
+        { userId: request.params.id, verification: request.body.verification },
+        requestOrigin(request),
+      );
+      if (!result.ok) return sendFailure(reply, result);
+      return reply.code(204).send(null);
     },
   );
 };

@@ -1,0 +1,60 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { listAuditEvents } from '../../store/audit.ts';
+import type { RouteContext } from '../route-context.ts';
+import { sendError } from '../error-status.ts';
+import { PageQuery, pageOf, readPage } from '../pagination.ts';
+import { authErrors } from '../schemas.ts';
+import { authOf, requireSession } from '../session.ts';
+
+const Person = Type.Union([
+  Type.Object({ id: Type.String(), email: Type.Union([Type.String(), Type.Null()]) }),
+  Type.Null(),
+]);
+
+/** The org's security events, newest first. */
+export const orgAuditRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
+  app,
+  { deps, cookie },
+) => {
+  requireSession(app, deps, cookie, { admin: true });
+  app.get(
+    '/org/audit',
+    {
+      schema: {
+        tags: ['org'],
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            events: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                type: Type.String(),
+                actor: Person,
+                target: Person,
+                ip: Type.Union([Type.String(), Type.Null()]),
+                user_agent: Type.Union([Type.String(), Type.Null()]),
+                details: Type.Record(Type.String(), Type.Unknown()),
+                created_at: Type.String(),
+              }),
+            ),
+            next_cursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const page = readPage(request.query);
+      if (!page.ok) return sendError(reply, page.error);
+      const rows = await listAuditEvents(deps.db, authOf(request).org.id, {
+        before: page.cursor,
+        limit: page.limit + 1,
+      });
+      const { items, nextCursor } = pageOf(rows, page.limit, (event) => event.created_at);
+      return {
+        events: items.map((event) => ({ ...event, created_at: event.created_at.toISOString() })),
+        next_cursor: nextCursor,
+      };
+    },
+  );
+};

@@ -1,0 +1,99 @@
+import { sql, type Kysely } from 'kysely';
+import { fail, ok, type Failure, type Result } from '../core/errors.ts';
+import {
+  EMAIL_CODE_MAX_ATTEMPTS,
+  EMAIL_CODE_SECONDS,
+  generateEmailCode,
+  normalizeEmailCode,
+  resendWaitSeconds,
+} from '../core/email-codes.ts';
+import { hmacCode } from '../core/secret-box.ts';
+import { constantTimeEqual } from '../core/tokens.ts';
+import { codeMessage, render } from '../mail/templates.ts';
+import {
+  consumeChallenge,
+  deleteChallenge,
+  insertChallenge,
+  lastChallengeSentAt,
+  takeChallengeAttempt,
+  type ChallengeBinding,
+} from '../store/email-challenges.ts';
+import type { Database, Org, User } from '../store/schema.ts';
+import type { RateLimited } from './auth.ts';
+import type { ServiceDeps } from './deps.ts';
+
+export type SentCode = { id: string; expiresAt: Date };
+
+/**
+ * Emails a fresh 6-digit code bound to the user, org, purpose (and session, when given), voiding
+ * the previous one. At most one send per 30 s per user and purpose: the check and the insert run
+ * under a lock on the user's row, so two parallel requests cannot both send. If the mail server is
+ * down or refuses, the new challenge is deleted: no code exists that nobody received.
+ */
+export async function sendEmailCode(
+  deps: ServiceDeps,
+  subject: { user: User; org: Org },
+  challenge: Pick<ChallengeBinding, 'purpose'> & {
+    sessionTokenHash: string | null;
+    payload?: Record<string, unknown>;
+  },
+): Promise<Result<SentCode> | Failure<'email_unavailable'> | RateLimited> {
+  const { user, org } = subject;
+  const now = deps.clock.now();
+  const code = generateEmailCode(deps.randomBytes);
+  const expiresAt = new Date(now.getTime() + EMAIL_CODE_SECONDS * 1000);
+  const binding = { userId: user.id, orgId: org.id, purpose: challenge.purpose };
+  const created = await deps.db.transaction().execute(async (tx) => {
+    await lockUser(tx, user.id);
+    const wait = resendWaitSeconds(await lastChallengeSentAt(tx, binding), now);
+    if (wait > 0)
+      return { ok: false as const, error: 'rate_limited' as const, retryAfterSeconds: wait };
+    const id = await insertChallenge(tx, {
+      ...binding,
+      sessionTokenHash: challenge.sessionTokenHash,
+      codeHmac: hmacCode(deps.keys.codeHmac, code),
+      payload: challenge.payload ?? {},
+      now,
+      expiresAt,
+    });
+    return ok(id);
+  });
+  if (!created.ok) return created;
+
+  const minutes = EMAIL_CODE_SECONDS / 60;
+  const delivered = await deps.mailer.send(
+    render(user.email, codeMessage(org.name, code, challenge.purpose, minutes)),
+  );
+  if (!delivered) {
+    await deleteChallenge(deps.db, created.value);
+    return fail('email_unavailable');
+  }
+  return ok({ id: created.value, expiresAt });
+}
+
+/**
+ * Checks a code against one open challenge and consumes it if right. Each call spends one of the
+ * challenge's 5 attempts; an expired, used, voided or foreign challenge is just a wrong code.
+ * Returns the challenge's payload.
+ */
+export async function redeemEmailCode(
+  deps: ServiceDeps,
+  db: Kysely<Database>,
+  challengeId: string,
+  binding: ChallengeBinding & { sessionTokenHash?: string },
+  input: string,
+): Promise<Result<Record<string, unknown>, 'invalid_code'>> {
+  const now = deps.clock.now();
+  const open = await takeChallengeAttempt(db, challengeId, binding, now, EMAIL_CODE_MAX_ATTEMPTS);
+  const code = normalizeEmailCode(input);
+  if (!open || code === null) return fail('invalid_code');
+  if (!constantTimeEqual(hmacCode(deps.keys.codeHmac, code), open.codeHmac)) {
+    return fail('invalid_code');
+  }
+  if (!(await consumeChallenge(db, open.id, now))) return fail('invalid_code');
+  return ok(open.payload);
+}
+
+async function lockUser(tx: Kysely<Database>, userId: string) {
+  await sql`select id from users where id = ${userId} for update`.execute(tx);
+}

@@ -1,0 +1,108 @@
+import type { Kysely } from 'kysely';
+import type { ChallengePurpose, Database } from './schema.ts';
+
+export type ChallengeBinding = { userId: string; orgId: string; purpose: ChallengePurpose };
+
+export async function lastChallengeSentAt(
+  db: Kysely<Database>,
+  binding: ChallengeBinding,
+): Promise<Date | null> {
+  const row = await db
+    .selectFrom('email_challenges')
+    .select('created_at')
+    .where('user_id', '=', binding.userId)
+    .where('purpose', '=', binding.purpose)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.created_at ?? null;
+}
+
+/** A new code voids every earlier open one of the same user and purpose. */
+export async function insertChallenge(
+  db: Kysely<Database>,
+  challenge: ChallengeBinding & {
+    sessionTokenHash: string | null;
+    codeHmac: string;
+    payload: Record<string, unknown>;
+    now: Date;
+    expiresAt: Date;
+  },
+): Promise<string> {
+  await db
+    .updateTable('email_challenges')
+    .set({ voided_at: challenge.now })
+    .where('user_id', '=', challenge.userId)
+    .where('purpose', '=', challenge.purpose)
+    .where('consumed_at', 'is', null)
+    .where('voided_at', 'is', null)
+    .execute();
+  const row = await db
+    .insertInto('email_challenges')
+    .values({
+      user_id: challenge.userId,
+      org_id: challenge.orgId,
+      purpose: challenge.purpose,
+      session_token_hash: challenge.sessionTokenHash,
+      code_hmac: challenge.codeHmac,
+      payload: JSON.stringify(challenge.payload),
+      created_at: challenge.now,
+      expires_at: challenge.expiresAt,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Undoes a challenge whose email could not be sent: no code may exist that nobody received. */
+export async function deleteChallenge(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('email_challenges').where('id', '=', id).execute();
+}
+
+export type OpenChallenge = { id: string; codeHmac: string; payload: Record<string, unknown> };
+
+/**
+ * Counts one attempt at an open challenge (bound to this user, org and purpose, not expired, not
+ * used, not voided, under maxAttempts) and returns it; the increment and the checks are one
+ * UPDATE, so parallel guesses cannot exceed maxAttempts.
+ */
+export async function takeChallengeAttempt(
+  db: Kysely<Database>,
+  id: string,
+  binding: ChallengeBinding & { sessionTokenHash?: string },
+  now: Date,
+  maxAttempts: number,
+): Promise<OpenChallenge | undefined> {
+  let query = db
+    .updateTable('email_challenges')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', id)
+    .where('user_id', '=', binding.userId)
+    .where('org_id', '=', binding.orgId)
+    .where('purpose', '=', binding.purpose)
+    .where('consumed_at', 'is', null)
+    .where('voided_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('attempts', '<', maxAttempts);
+  if (binding.sessionTokenHash !== undefined) {
+    query = query.where('session_token_hash', '=', binding.sessionTokenHash);
+  }
+  const row = await query.returning(['id', 'code_hmac', 'payload']).executeTakeFirst();
+  return row && { id: row.id, codeHmac: row.code_hmac, payload: row.payload };
+}
+
+/** Single use: of two requests with the right code, only the one that sets consumed_at proceeds. */
+export async function consumeChallenge(
+  db: Kysely<Database>,
+  id: string,
+  now: Date,
+): Promise<boolean> {
+  const row = await db
+    .updateTable('email_challenges')
+    .set({ consumed_at: now })
+    .where('id', '=', id)
+    .where('consumed_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -14,6 +14,10 @@ const CODE_REASONS: Record<CodePurpose, string> = {
   org_policy: 'to confirm weakening the multi-factor authentication policy of your organization',
 };
 
+/**
+ * The code is in the body only, not the subject: subjects show on locked phone screens and in
+ * notification previews.
+ */
 export function codeMessage(
   orgName: string,
   code: string,
@@ -21,9 +25,9 @@ export function codeMessage(
   minutes: number,
 ): Content {
   return {
-    subject: `${orgName}: your verification code ${code}`,
+    subject: `${orgName}: your verification code`,
     lines: [
-      `Your verification code is ${code}. Use it ${CODE_REASONS[purpose]}.`,
+      `Your ${orgName} verification code is ${code}. Use it ${CODE_REASONS[purpose]}.`,
       `It is valid for ${minutes} minutes and works once.`,
       'If you did not ask for it, someone may know your password: change it and tell your admin.',
     ],

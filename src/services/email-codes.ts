@@ -16,6 +16,7 @@ import {
   insertChallenge,
   lastChallengeSentAt,
   takeChallengeAttempt,
+  voidOtherChallenges,
   type ChallengeBinding,
 } from '../store/email-challenges.ts';
 import type { Database, Org, User } from '../store/schema.ts';
@@ -25,8 +26,8 @@ import type { ServiceDeps } from './deps.ts';
 export type SentCode = { id: string; expiresAt: Date };
 
 /**
- * Emails a fresh 6-digit code bound to the user, org, purpose (and session, when given), voiding
- * the previous one. At most one send per 30 s per user and purpose: the check and the insert run
+ * Emails a fresh 6-digit code bound to the user, org, purpose (and session, when given); once it
+ * is delivered, the previous one is void. At most one send per 30 s per user and purpose: the check and the insert run
  * under a lock on the user's row, so two parallel requests cannot both send. If the mail server is
  * down or refuses, the new challenge is deleted: no code exists that nobody received.
  */
@@ -68,6 +69,7 @@ export async function sendEmailCode(
     await deleteChallenge(deps.db, created.value);
     return fail('email_unavailable');
   }
+  await voidOtherChallenges(deps.db, binding, created.value, now);
   return ok({ id: created.value, expiresAt });
 }
 

@@ -18,7 +18,6 @@ export async function lastChallengeSentAt(
   return row?.created_at ?? null;
 }
 
-/** A new code voids every earlier open one of the same user and purpose. */
 export async function insertChallenge(
   db: Kysely<Database>,
   challenge: ChallengeBinding & {
@@ -29,14 +28,6 @@ export async function insertChallenge(
     expiresAt: Date;
   },
 ): Promise<string> {
-  await db
-    .updateTable('email_challenges')
-    .set({ voided_at: challenge.now })
-    .where('user_id', '=', challenge.userId)
-    .where('purpose', '=', challenge.purpose)
-    .where('consumed_at', 'is', null)
-    .where('voided_at', 'is', null)
-    .execute();
   const row = await db
     .insertInto('email_challenges')
     .values({
@@ -52,6 +43,27 @@ export async function insertChallenge(
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/**
+ * A delivered code voids every other open one of the same user and purpose. Called only once the
+ * new email went out, so that a failed send leaves the code the user already has working.
+ */
+export async function voidOtherChallenges(
+  db: Kysely<Database>,
+  binding: ChallengeBinding,
+  keepId: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('email_challenges')
+    .set({ voided_at: now })
+    .where('user_id', '=', binding.userId)
+    .where('purpose', '=', binding.purpose)
+    .where('id', '<>', keepId)
+    .where('consumed_at', 'is', null)
+    .where('voided_at', 'is', null)
+    .execute();
 }
 
 /** Undoes a challenge whose email could not be sent: no code may exist that nobody received. */

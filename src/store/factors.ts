@@ -106,6 +106,7 @@ export async function activatePendingFactor(
     .where('state', '=', 'pending')
     .returning('id')
     .executeTakeFirst();
+  await refreshEnrollment(db, factor.user_id);
   return activated !== undefined;
 }
 
@@ -147,4 +148,11 @@ export async function deleteAllFactors(
     factors: Number(factors.numDeletedRows),
     recovery_codes: Number(codes.numDeletedRows),
   };
+}
+
+/** Recomputes users.mfa_enrolled; call it in the transaction of every write to a user's factors. */
+export async function refreshEnrollment(db: Kysely<Database>, userId: string): Promise<void> {
+  await sql`update users set mfa_enrolled = exists (
+    select 1 from factors where factors.user_id = ${userId} and factors.state = 'active')
+    where id = ${userId}`.execute(db);
 }

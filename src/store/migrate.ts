@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
 import * as foundation from './migrations/0001-foundation.ts';
 import * as mfa from './migrations/0002-mfa.ts';
 import * as emailChallenges from './migrations/0003-email-challenges.ts';
+import * as usersMfaEnrolled from './migrations/0004-users-mfa-enrolled.ts';
 
 /** Migrations are listed here, in order, so that they ship inside the code with no file lookup. */
 const migrations = {
   '0001-foundation': foundation,
   '0002-mfa': mfa,
   '0003-email-challenges': emailChallenges,
+  '0004-users-mfa-enrolled': usersMfaEnrolled,
 };
 
 export async function migrateToLatest(

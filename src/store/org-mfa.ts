@@ -6,10 +6,8 @@ export async function countUsersAndEnrolled(
   orgId: string,
 ): Promise<{ total: number; enrolled: number }> {
   const result = await sql<{ total: number; enrolled: number }>`
-    select
-      (select count(*)::int from users where org_id = ${orgId}) as total,
-      (select count(distinct user_id)::int from factors
-        where org_id = ${orgId} and state = 'active') as enrolled`.execute(db);
+    select count(*)::int as total, count(*) filter (where mfa_enrolled)::int as enrolled
+    from users where org_id = ${orgId}`.execute(db);
   return result.rows[0] ?? { total: 0, enrolled: 0 };
 }
 

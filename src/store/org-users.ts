@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Cursor } from '../core/cursor.ts';
 import type { Database, Role } from './schema.ts';
 
@@ -15,21 +15,19 @@ export type ListedUser = {
 };
 
 /**
- * One page of an org's users in a stable order (created_at, id), with each user's MFA status in
- * the same query (an EXISTS per row on an index, no N+1). Keyset pagination: users added while
- * someone pages through never shift a page, so nothing is seen twice or skipped.
+ * One page of an org's users in a stable order (created_at, id), with each user's MFA status from
+ * the user row itself (no N+1, no per-row subquery). Keyset pagination: users added while someone
+ * pages through never shift a page, so nothing is seen twice or skipped. Each filter is a range
+ * of the index (org_id, sso, mfa_enrolled, created_at, id).
  */
 export async function listOrgUsers(
   db: Kysely<Database>,
   orgId: string,
   options: { after: Cursor | null; limit: number; mfa: MfaStatus | null },
 ): Promise<ListedUser[]> {
-  const hasActiveFactor = sql<boolean>`exists (
-    select 1 from factors where factors.user_id = users.id and factors.state = 'active')`;
   let query = db
     .selectFrom('users')
-    .select(['id', 'email', 'name', 'role', 'sso', 'created_at'])
-    .select(hasActiveFactor.as('enrolled'))
+    .select(['id', 'email', 'name', 'role', 'sso', 'mfa_enrolled', 'created_at'])
     .where('org_id', '=', orgId);
   if (options.after) {
     const { at, id } = options.after;
@@ -38,13 +36,14 @@ export async function listOrgUsers(
     );
   }
   if (options.mfa === 'sso') query = query.where('sso', '=', true);
-  if (options.mfa === 'enrolled') query = query.where('sso', '=', false).where(hasActiveFactor);
+  if (options.mfa === 'enrolled')
+    query = query.where('sso', '=', false).where('mfa_enrolled', '=', true);
   if (options.mfa === 'not_enrolled') {
-    query = query.where('sso', '=', false).where(sql<boolean>`not ${hasActiveFactor}`);
+    query = query.where('sso', '=', false).where('mfa_enrolled', '=', false);
   }
   const rows = await query.orderBy('created_at').orderBy('id').limit(options.limit).execute();
-  return rows.map(({ enrolled, ...user }) => ({
+  return rows.map(({ mfa_enrolled, ...user }) => ({
     ...user,
-    mfa: user.sso ? 'sso' : enrolled ? 'enrolled' : 'not_enrolled',
+    mfa: user.sso ? 'sso' : mfa_enrolled ? 'enrolled' : 'not_enrolled',
   }));
 }

@@ -30,6 +30,8 @@ export interface UsersTable {
   /** PHC string (algorithm and parameters included); null for SSO users. */
   password_hash: string | null;
   sso: Generated<boolean>;
+  /** Has an active factor; derived, refreshed with every factor write (store/factors.ts). */
+  mfa_enrolled: Generated<boolean>;
   /** Bumped to end every session of the user in one row update. */
   session_epoch: Generated<number>;
   created_at: Timestamp;

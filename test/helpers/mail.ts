@@ -20,7 +20,7 @@ export class RecordingMailer implements Mailer {
 
   /** The 6-digit code in the last message to this address. */
   codeFor(address: string): string {
-    const code = /\b(\d{6})\b/.exec(this.lastTo(address).text)?.[1];
+    const code = /verification code is (\d{6})\b/.exec(this.lastTo(address).text)?.[1];
     if (!code) throw new Error(`no code in the last mail to ${address}`);
     return code;
   }

@@ -24,16 +24,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('email_challenges')
     .columns(['user_id', 'purpose', 'created_at'])
     .execute();
-  // The users list filters on "has an active factor"; the audit log joins actors and targets.
-  await db.schema
-    .createIndex('factors_org_active_idx')
-    .on('factors')
-    .columns(['org_id', 'user_id'])
-    .where(sql.ref('state'), '=', 'active')
-    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await db.schema.dropIndex('factors_org_active_idx').execute();
   await db.schema.dropTable('email_challenges').execute();
 }

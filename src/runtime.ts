@@ -13,7 +13,10 @@ export type Runtime = { store: Store; deps: ServiceDeps };
 
 /** Opens the configured database, brings its schema up to date and wires the services. */
 export async function openRuntime(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'encryptionKey' | 'smtpUrl' | 'mailFrom'>,
+  config: Pick<
+    Config,
+    'databaseUrl' | 'dataDir' | 'encryptionKey' | 'smtpUrl' | 'mailFrom' | 'baseUrl' | 'port'
+  >,
 ): Promise<Runtime> {
   // Checked before the database is opened: a missing key must stop start-up, not a later request.
   const keys = deriveServerKeys(loadMasterKey(config));
@@ -31,6 +34,7 @@ export async function openRuntime(
     sessionLifetimes: defaultSessionLifetimes,
     keys,
     mailer: openMailer(config),
+    publicUrl: config.baseUrl ?? new URL(`http://localhost:${config.port}`),
   };
   return { store, deps };
 }

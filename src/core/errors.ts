@@ -45,6 +45,10 @@ export const errorMessages = {
   own_account: 'Reset your own MFA from your own security settings.',
   invalid_cursor: 'The cursor is not valid.',
   policy_changed: 'The policy changed since this request was made. Start again.',
+  last_method_required: 'Your organization requires MFA: you cannot turn off your last method.',
+  method_not_enabled: 'This method is not on for your account.',
+  no_method_enabled: 'Turn on a verification method first.',
+  invalid_token: 'This link is not valid or has expired. Ask for a new one.',
   internal_error: 'Something went wrong on our side.',
 } as const;
 

@@ -39,3 +39,9 @@ export const MFA_MAX_FAILURES = 5;
 export const MFA_LOCK_SECONDS = 15 * 60;
 /** A TOTP setup not confirmed within this time must be started again. */
 export const PENDING_FACTOR_SECONDS = 15 * 60;
+
+/** A password reset link works once, for 30 minutes. */
+export const PASSWORD_RESET_SECONDS = 30 * 60;
+/** At most one reset email a minute per account: the link is not a way to flood an inbox. */
+export const PASSWORD_RESET_RESEND_SECONDS = 60;
+export const PASSWORD_RESET_TOKEN_BYTES = 32;

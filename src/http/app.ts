@@ -19,7 +19,10 @@ import { installMetrics } from './metrics.ts';
 import { installOriginCheck } from './origin-check.ts';
 import { authRoutes } from './routes/auth.ts';
 import { meRoutes } from './routes/me.ts';
+import { meFactorRoutes } from './routes/me-factors.ts';
 import { meMfaRoutes } from './routes/me-mfa.ts';
+import { mePasswordRoutes } from './routes/me-password.ts';
+import { passwordResetRoutes } from './routes/password-reset.ts';
 import { mfaVerifyRoutes } from './routes/mfa-verify.ts';
 import { orgAuditRoutes } from './routes/org-audit.ts';
 import { orgMfaRoutes } from './routes/org-mfa.ts';
@@ -124,6 +127,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(mfaVerifyRoutes, context);
       await api.register(meRoutes, context);
       await api.register(meMfaRoutes, context);
+      await api.register(meFactorRoutes, context);
+      await api.register(mePasswordRoutes, context);
+      await api.register(passwordResetRoutes, context);
       await api.register(orgUserRoutes, context);
       await api.register(orgMfaRoutes, context);
       await api.register(orgMfaChangeRoutes, context);
@@ -134,6 +140,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   await app.register(fastifyStatic, { root: publicDir, prefix: '/', index: 'index.html' });
-  app.get('/setup', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+  // Pages of the console that links point at (setup link, reset link): the same single page.
+  for (const page of ['/setup', '/reset-password']) {
+    app.get(page, { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+  }
   return app;
 }

@@ -43,6 +43,10 @@ export const errorStatus: Record<ErrorCode, number> = {
   own_account: 403,
   invalid_cursor: 400,
   policy_changed: 409,
+  last_method_required: 409,
+  method_not_enabled: 409,
+  no_method_enabled: 409,
+  invalid_token: 400,
   internal_error: 500,
 };
 

@@ -74,6 +74,17 @@ export function passwordChangedMessage(orgName: string): Content {
   };
 }
 
+export function passwordResetMessage(orgName: string, link: string, minutes: number): Content {
+  return {
+    subject: `${orgName}: reset your password`,
+    lines: [
+      `Someone asked to reset the password of your ${orgName} account. To choose a new one, open this link within ${minutes} minutes; it works once:`,
+      link,
+      'Your second factor is still asked for at your next sign-in. If you did not ask for this, ignore this email: your password stays as it is.',
+    ],
+  };
+}
+
 /** At 2 or fewer left the user is warned: with none left they cannot verify with a code. */
 export const RECOVERY_CODES_LOW = 2;
 

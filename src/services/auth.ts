@@ -52,7 +52,7 @@ export async function login(
   const orgSlug = input.org.trim().toLowerCase();
   const key = emailKey(input.email);
   const password = normalizePassword(input.password);
-  const counterKey = `password:${hashToken(`${orgSlug}\n${key}`)}`;
+  const counterKey = passwordCounterKey(orgSlug, key);
 
   const reservation = await reserveAttempt(
     deps.db,
@@ -119,6 +119,11 @@ export async function login(
   });
   const methods = status === 'mfa_required' ? offeredMethods(orgMfaOf(org), userMfa) : [];
   return ok({ ...signedIn, methods });
+}
+
+/** The per-account failure counter, keyed by what was typed so that unknown accounts lock too. */
+export function passwordCounterKey(orgSlug: string, email: string): string {
+  return `password:${hashToken(`${orgSlug.trim().toLowerCase()}\n${emailKey(email)}`)}`;
 }
 
 /**

@@ -19,6 +19,8 @@ export type ServiceDeps = {
   sessionLifetimes: SessionLifetimes;
   keys: ServerKeys;
   mailer: Mailer;
+  /** Where users reach the console: the base of links in emails, never taken from a request. */
+  publicUrl: URL;
 };
 
 /** Who asked, for the audit log. */

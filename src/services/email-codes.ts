@@ -1,9 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { fail, ok, type Failure, type Result } from '../core/errors.ts';
 import {
   EMAIL_CODE_MAX_ATTEMPTS,
   EMAIL_CODE_SECONDS,
   generateEmailCode,
+  hourlyWaitSeconds,
   normalizeEmailCode,
   resendWaitSeconds,
 } from '../core/email-codes.ts';
@@ -11,6 +12,7 @@ import { hmacCode } from '../core/secret-box.ts';
 import { constantTimeEqual } from '../core/tokens.ts';
 import { codeMessage, render } from '../mail/templates.ts';
 import {
+  challengesSentSince,
   consumeChallenge,
   deleteChallenge,
   insertChallenge,
@@ -20,6 +22,7 @@ import {
   type ChallengeBinding,
 } from '../store/email-challenges.ts';
 import type { Database, Org, User } from '../store/schema.ts';
+import { lockUserRow } from '../store/users.ts';
 import type { RateLimited } from './auth.ts';
 import type { ServiceDeps } from './deps.ts';
 
@@ -27,9 +30,10 @@ export type SentCode = { id: string; expiresAt: Date };
 
 /**
  * Emails a fresh 6-digit code bound to the user, org, purpose (and session, when given); once it
- * is delivered, the previous one is void. At most one send per 30 s per user and purpose: the check and the insert run
- * under a lock on the user's row, so two parallel requests cannot both send. If the mail server is
- * down or refuses, the new challenge is deleted: no code exists that nobody received.
+ * is delivered, the previous one is void. At most one send per 30 s per user and purpose, and 10
+ * an hour per user: the checks and the insert run under a lock on the user's row, so two parallel
+ * requests cannot both send. If the mail server is down or refuses, the new challenge is deleted:
+ * no code exists that nobody received.
  */
 export async function sendEmailCode(
   deps: ServiceDeps,
@@ -45,8 +49,12 @@ export async function sendEmailCode(
   const expiresAt = new Date(now.getTime() + EMAIL_CODE_SECONDS * 1000);
   const binding = { userId: user.id, orgId: org.id, purpose: challenge.purpose };
   const created = await deps.db.transaction().execute(async (tx) => {
-    await lockUser(tx, user.id);
-    const wait = resendWaitSeconds(await lastChallengeSentAt(tx, binding), now);
+    await lockUserRow(tx, user.id);
+    const lastHour = await challengesSentSince(tx, user.id, new Date(now.getTime() - 3600_000));
+    const wait = Math.max(
+      resendWaitSeconds(await lastChallengeSentAt(tx, binding), now),
+      hourlyWaitSeconds(lastHour.count, lastHour.oldest, now),
+    );
     if (wait > 0)
       return { ok: false as const, error: 'rate_limited' as const, retryAfterSeconds: wait };
     const id = await insertChallenge(tx, {
@@ -94,8 +102,4 @@ export async function redeemEmailCode(
   }
   if (!(await consumeChallenge(db, open.id, now))) return fail('invalid_code');
   return ok(open.payload);
-}
-
-async function lockUser(tx: Kysely<Database>, userId: string) {
-  await sql`select id from users where id = ${userId} for update`.execute(tx);
 }

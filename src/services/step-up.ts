@@ -20,6 +20,8 @@ export type StepUpResult =
   | VerificationRequired
   | TooManyAttempts;
 
+export type StepUpFailure = Exclude<StepUpResult, { ok: true }>;
+
 /**
  * A sensitive action asks for a fresh second factor when MFA applies to the user. Run it inside
  * the action's transaction (tx): the code is consumed only if the action commits with it, and a

@@ -1,39 +1,27 @@
 import QRCode from 'qrcode';
-import { fail, ok, type Failure, type Result } from '../core/errors.ts';
+import { fail, ok, type Result } from '../core/errors.ts';
 import { PENDING_FACTOR_SECONDS } from '../core/limits.ts';
-import { generateRecoveryCodes, normalizeRecoveryCode } from '../core/recovery-codes.ts';
-import { decryptSecret, encryptSecret, hmacCode } from '../core/secret-box.ts';
+import { decryptSecret, encryptSecret } from '../core/secret-box.ts';
 import {
   TOTP_SECRET_BYTES,
   createTotpKeyUri,
   encodeTotpSecret,
   matchTotpStep,
 } from '../core/totp.ts';
-import { methodEnabledMessage } from '../mail/templates.ts';
-import { appendAuditEvent } from '../store/audit.ts';
-import { notifyUser } from './notify.ts';
 import { activatePendingFactor, findFactor, replacePendingFactor } from '../store/factors.ts';
-import { replaceRecoveryCodes } from '../store/recovery-codes.ts';
 import type { SessionContext } from '../store/sessions.ts';
-import { rotateSession, type SignedIn } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
-import type { StepUpResult } from './step-up.ts';
-import { checkStepUp } from './step-up.ts';
+import {
+  announceEnrollment,
+  completeEnrollment,
+  enrollmentRefusal,
+  type EnrollmentCompleted,
+  type EnrollmentRefusal,
+} from './enrollment.ts';
+import { checkStepUp, type StepUpFailure } from './step-up.ts';
 import { totpSecretAad, type VerificationInput } from './verification.ts';
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.ts';
 
 export type TotpSetup = { secret: string; otpauthUri: string; qrSvg: string };
-
-type EnrollmentRefusal = Failure<'mfa_disabled' | 'method_not_allowed_by_org' | 'forbidden'>;
-type StepUpFailure = Exclude<StepUpResult, { ok: true }>;
-
-function enrollmentRefusal(context: SessionContext): EnrollmentRefusal | null {
-  if (context.user.sso) return fail('forbidden');
-  if (context.org.mfa_policy === 'disabled') return fail('mfa_disabled');
-  if (!context.org.totp_allowed) return fail('method_not_allowed_by_org');
-  return null;
-}
 
 /**
  * Starts (or restarts) an authenticator-app setup: a fresh 160-bit secret, encrypted at rest,
@@ -46,7 +34,7 @@ export async function startTotpSetup(
   verification: VerificationInput | undefined,
   origin: RequestOrigin,
 ): Promise<Result<TotpSetup> | EnrollmentRefusal | StepUpFailure> {
-  const refusal = enrollmentRefusal(context);
+  const refusal = enrollmentRefusal(context, 'totp');
   if (refusal) return refusal;
   const secret = deps.randomBytes(TOTP_SECRET_BYTES);
   const now = deps.clock.now();
@@ -80,20 +68,17 @@ export async function startTotpSetup(
   return ok({ secret: encodeTotpSecret(secret), otpauthUri, qrSvg });
 }
 
-export type TotpConfirmed = { recoveryCodes: string[]; session: SignedIn | null };
-
 /**
- * Activates the pending secret once the user types a code from it, and hands out a new set of 10
- * recovery codes (the old set dies). The code's step is recorded, so it cannot sign in afterwards.
- * A session in enrollment becomes authenticated, with a new token.
+ * Activates the pending secret once the user types a code from it. The code's step is recorded,
+ * so it cannot sign in afterwards.
  */
 export async function confirmTotpSetup(
   deps: ServiceDeps,
   context: SessionContext,
   code: string,
   origin: RequestOrigin,
-): Promise<Result<TotpConfirmed, 'invalid_code' | 'no_pending_setup'> | EnrollmentRefusal> {
-  const refusal = enrollmentRefusal(context);
+): Promise<Result<EnrollmentCompleted, 'invalid_code' | 'no_pending_setup'> | EnrollmentRefusal> {
+  const refusal = enrollmentRefusal(context, 'totp');
   if (refusal) return refusal;
   const now = deps.clock.now();
   const confirmed = await deps.db.transaction().execute(async (tx) => {
@@ -108,37 +93,8 @@ export async function confirmTotpSetup(
     const step = matchTotpStep(secret, code, now, null);
     if (step === null) return fail('invalid_code');
     if (!(await activatePendingFactor(tx, pending, now, step))) return fail('no_pending_setup');
-    const recoveryCodes = await issueRecoveryCodes(deps, tx, context.user.id, now);
-    await appendAuditEvent(tx, {
-      type: 'mfa.enrolled',
-      orgId: context.org.id,
-      actorUserId: context.user.id,
-      targetUserId: context.user.id,
-      ...origin,
-      details: { method: 'totp' },
-      at: now,
-    });
-    const session =
-      context.session.status === 'enrollment_required'
-        ? await rotateSession(deps, tx, context, { status: 'authenticated', aal: 2 }, origin)
-        : null;
-    return ok({ recoveryCodes, session });
+    return ok(await completeEnrollment(deps, tx, context, 'totp', origin));
   });
-  if (confirmed.ok) {
-    notifyUser(deps, context.user.email, methodEnabledMessage(context.org.name, 'totp'));
-  }
+  if (confirmed.ok) announceEnrollment(deps, context, 'totp');
   return confirmed;
-}
-
-/** A new set of 10 codes replaces the old one whole; only their HMACs are stored. */
-export async function issueRecoveryCodes(
-  deps: ServiceDeps,
-  tx: Kysely<Database>,
-  userId: string,
-  now: Date,
-): Promise<string[]> {
-  const codes = generateRecoveryCodes(deps.randomBytes);
-  const hmacs = codes.map((code) => hmacCode(deps.keys.codeHmac, normalizeRecoveryCode(code)!));
-  await replaceRecoveryCodes(tx, userId, hmacs, now);
-  return codes;
 }

@@ -11,7 +11,10 @@ import { appendAuditEvent } from '../store/audit.ts';
 import { notifyUser } from './notify.ts';
 import { consumeTotpStep, findFactor } from '../store/factors.ts';
 import { consumeRecoveryCode } from '../store/recovery-codes.ts';
-import type { Database, Org, User } from '../store/schema.ts';
+import type { Database } from '../store/schema.ts';
+import type { SessionContext } from '../store/sessions.ts';
+import { findOpenChallengeId } from '../store/email-challenges.ts';
+import { redeemEmailCode } from './email-codes.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { orgMfaOf, userMfaOf } from './mfa-state.ts';
 
@@ -25,7 +28,7 @@ export function totpSecretAad(userId: string): string {
 }
 
 /**
- * Checks a second factor (TOTP, recovery code; email codes join later) for login or step-up.
+ * Checks a second factor (TOTP, emailed code, recovery code) for login or step-up.
  * The attempt is counted before the code is looked at, per user across sessions, methods and
  * addresses, so that parallel guesses cannot exceed MFA_MAX_FAILURES; a success resets the count.
  * Pass the caller's transaction as db when the verification must stand or fall with an action.
@@ -33,7 +36,7 @@ export function totpSecretAad(userId: string): string {
 export async function verifySecondFactor(
   deps: ServiceDeps,
   db: Kysely<Database>,
-  subject: { user: User; org: Org },
+  subject: SessionContext,
   input: VerificationInput,
   context: { origin: RequestOrigin; purpose: VerificationPurpose },
 ): Promise<VerificationResult> {
@@ -60,7 +63,9 @@ export async function verifySecondFactor(
   }
 
   const offered = offeredMethods(orgMfaOf(org), await userMfaOf(db, user));
-  const accepted = offered.includes(input.method) && (await checkCode(deps, db, user, input, now));
+  const accepted =
+    offered.includes(input.method) &&
+    (await checkCode(deps, db, subject, input, { now, purpose: context.purpose }));
   if (!accepted) {
     await audit('mfa.verification_failed', {
       method: input.method,
@@ -84,10 +89,12 @@ export async function verifySecondFactor(
 async function checkCode(
   deps: ServiceDeps,
   db: Kysely<Database>,
-  user: User,
+  subject: SessionContext,
   input: VerificationInput,
-  now: Date,
+  context: { now: Date; purpose: VerificationPurpose },
 ): Promise<boolean> {
+  const { user, org, session } = subject;
+  const { now } = context;
   if (input.method === 'totp') {
     const factor = await findFactor(db, user.id, 'totp', 'active');
     if (!factor?.secret_ciphertext) return false;
@@ -105,5 +112,16 @@ async function checkCode(
     if (code === null) return false;
     return consumeRecoveryCode(db, user.id, hmacCode(deps.keys.codeHmac, code), now);
   }
-  return false;
+  // An emailed code answers only the challenge sent for this session and this purpose.
+  const binding = { userId: user.id, orgId: org.id, purpose: context.purpose };
+  const challengeId = await findOpenChallengeId(db, binding, session.token_hash, now);
+  if (!challengeId) return false;
+  const redeemed = await redeemEmailCode(
+    deps,
+    db,
+    challengeId,
+    { ...binding, sessionTokenHash: session.token_hash },
+    input.code,
+  );
+  return redeemed.ok;
 }

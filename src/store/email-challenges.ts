@@ -118,3 +118,41 @@ export async function consumeChallenge(
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** The newest open challenge of this user, purpose and session: the one a typed code answers. */
+export async function findOpenChallengeId(
+  db: Kysely<Database>,
+  binding: ChallengeBinding,
+  sessionTokenHash: string,
+  now: Date,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('email_challenges')
+    .select('id')
+    .where('user_id', '=', binding.userId)
+    .where('org_id', '=', binding.orgId)
+    .where('purpose', '=', binding.purpose)
+    .where('session_token_hash', '=', sessionTokenHash)
+    .where('consumed_at', 'is', null)
+    .where('voided_at', 'is', null)
+    .where('expires_at', '>', now)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id;
+}
+
+/** How many codes were emailed to the user since a time, whatever their purpose, and the oldest. */
+export async function challengesSentSince(
+  db: Kysely<Database>,
+  userId: string,
+  since: Date,
+): Promise<{ count: number; oldest: Date | null }> {
+  const row = await db
+    .selectFrom('email_challenges')
+    .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('created_at').as('oldest')])
+    .where('user_id', '=', userId)
+    .where('created_at', '>', since)
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.n), oldest: row.oldest ?? null };
+}

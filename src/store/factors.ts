@@ -156,3 +156,52 @@ export async function refreshEnrollment(db: Kysely<Database>, userId: string): P
     select 1 from factors where factors.user_id = ${userId} and factors.state = 'active')
     where id = ${userId}`.execute(db);
 }
+
+/** The email method has no secret: proving the inbox makes it active at once, replacing any. */
+export async function activateEmailFactor(
+  db: Kysely<Database>,
+  factor: { userId: string; orgId: string; now: Date },
+): Promise<void> {
+  await db
+    .deleteFrom('factors')
+    .where('user_id', '=', factor.userId)
+    .where('type', '=', 'email')
+    .execute();
+  await db
+    .insertInto('factors')
+    .values({
+      user_id: factor.userId,
+      org_id: factor.orgId,
+      type: 'email',
+      state: 'active',
+      secret_ciphertext: null,
+      created_at: factor.now,
+      activated_at: factor.now,
+      last_used_at: factor.now,
+    })
+    .execute();
+  await refreshEnrollment(db, factor.userId);
+}
+
+/** Removes one active method; recovery codes go too when it was the last one (they verify nothing). */
+export async function deleteActiveFactor(
+  db: Kysely<Database>,
+  userId: string,
+  type: MfaMethod,
+): Promise<boolean> {
+  const deleted = await db
+    .deleteFrom('factors')
+    .where('user_id', '=', userId)
+    .where('type', '=', type)
+    .where('state', '=', 'active')
+    .executeTakeFirst();
+  await refreshEnrollment(db, userId);
+  const remaining = await db
+    .selectFrom('factors')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('state', '=', 'active')
+    .executeTakeFirst();
+  if (!remaining) await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+  return Number(deleted.numDeletedRows) > 0;
+}

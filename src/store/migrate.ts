@@ -3,6 +3,7 @@ import * as foundation from './migrations/0001-foundation.ts';
 import * as mfa from './migrations/0002-mfa.ts';
 import * as emailChallenges from './migrations/0003-email-challenges.ts';
 import * as usersMfaEnrolled from './migrations/0004-users-mfa-enrolled.ts';
+import * as passwordResetTokens from './migrations/0005-password-reset-tokens.ts';
 
 /** Migrations are listed here, in order, so that they ship inside the code with no file lookup. */
 const migrations = {
@@ -10,6 +11,7 @@ const migrations = {
   '0002-mfa': mfa,
   '0003-email-challenges': emailChallenges,
   '0004-users-mfa-enrolled': usersMfaEnrolled,
+  '0005-password-reset-tokens': passwordResetTokens,
 };
 
 export async function migrateToLatest(

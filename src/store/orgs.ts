@@ -32,3 +32,7 @@ export async function bumpOrgSessionEpoch(db: Kysely<Database>, orgId: string): 
     .executeTakeFirstOrThrow();
   return row.session_epoch;
 }
+
+export async function findOrgById(db: Kysely<Database>, orgId: string): Promise<Org | undefined> {
+  return db.selectFrom('orgs').selectAll().where('id', '=', orgId).executeTakeFirst();
+}

@@ -105,6 +105,15 @@ export interface EmailChallengesTable {
   voided_at: Timestamp | null;
 }
 
+export interface PasswordResetTokensTable {
+  /** SHA-256 of the token in the emailed link. */
+  token_hash: string;
+  user_id: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface SetupTokensTable {
   token_hash: string;
   created_at: Timestamp;
@@ -131,6 +140,7 @@ export interface Database {
   factors: FactorsTable;
   recovery_codes: RecoveryCodesTable;
   email_challenges: EmailChallengesTable;
+  password_reset_tokens: PasswordResetTokensTable;
   audit_events: AuditEventsTable;
 }
 

@@ -45,12 +45,14 @@ export async function updatePasswordHash(
 }
 
 /** Ends every session of the user at once: one row update, whatever their number. */
-export async function bumpUserSessionEpoch(db: Kysely<Database>, userId: string): Promise<void> {
-  await db
+export async function bumpUserSessionEpoch(db: Kysely<Database>, userId: string): Promise<number> {
+  const row = await db
     .updateTable('users')
     .set((eb) => ({ session_epoch: eb('session_epoch', '+', 1) }))
     .where('id', '=', userId)
-    .execute();
+    .returning('session_epoch')
+    .executeTakeFirstOrThrow();
+  return row.session_epoch;
 }
 
 export async function findOrgUser(
@@ -64,4 +66,19 @@ export async function findOrgUser(
     .where('org_id', '=', orgId)
     .where('id', '=', userId)
     .executeTakeFirst();
+}
+
+/**
+ * Takes the user's row lock until the transaction ends: serializes the read-then-write steps of
+ * one user (send throttles, "is this the last method") across requests and instances.
+ */
+export async function lockUserRow(db: Kysely<Database>, userId: string): Promise<void> {
+  await db.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+}
+
+export async function findUserById(
+  db: Kysely<Database>,
+  userId: string,
+): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
 }

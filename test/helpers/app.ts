@@ -42,6 +42,7 @@ export async function createTestApp(
     sessionLifetimes: defaultSessionLifetimes,
     keys: deriveServerKeys(randomBytes(32)),
     mailer,
+    publicUrl: new URL(options.baseUrl ?? 'http://portcullis.test'),
   };
   const logs: string[] = [];
   const logStream = new Writable({

@@ -34,11 +34,14 @@ const PUBLIC_ROUTES = new Set([
   'GET /readyz',
   'GET /metrics',
   'GET /setup',
+  'GET /reset-password',
   'GET *',
   'GET /api/v1/openapi.json',
   'GET /api/v1/setup',
   'POST /api/v1/setup',
   'POST /api/v1/auth/login',
+  'POST /api/v1/auth/password/forgot',
+  'POST /api/v1/auth/password/reset',
 ]);
 /** Every org route is for admins (DESIGN.md, HTTP API). */
 const ADMIN_PREFIX = '/api/v1/org/';

@@ -20,18 +20,27 @@ after(async () => {
 });
 
 /** Routes anyone may call, signed in or not. */
-const PUBLIC = new Set(['GET /api/v1/setup', 'POST /api/v1/setup', 'POST /api/v1/auth/login']);
+const PUBLIC = new Set([
+  'GET /api/v1/setup',
+  'POST /api/v1/setup',
+  'POST /api/v1/auth/login',
+  'POST /api/v1/auth/password/forgot',
+  'POST /api/v1/auth/password/reset',
+]);
 /** What a session waiting for its second factor may reach. */
 const MFA_PENDING_ALLOWED = new Set([
   'POST /api/v1/auth/mfa/verify',
   'GET /api/v1/me',
   'POST /api/v1/auth/logout',
+  'POST /api/v1/auth/verification/email',
 ]);
 /** What a session that must enroll may reach: the above, plus the enrollment itself. */
 const ENROLLMENT_ALLOWED = new Set([
   ...MFA_PENDING_ALLOWED,
   'POST /api/v1/me/mfa/totp/setup',
   'POST /api/v1/me/mfa/totp/confirm',
+  'POST /api/v1/me/mfa/email/setup',
+  'POST /api/v1/me/mfa/email/confirm',
 ]);
 
 /** Every API route, read from the OpenAPI document, so that a new route is walked too. */

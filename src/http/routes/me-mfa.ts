@@ -1,4 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { confirmEmailSetup, startEmailSetup } from '../../services/email-enrollment.ts';
 import { confirmTotpSetup, startTotpSetup } from '../../services/totp-enrollment.ts';
 import type { RouteContext } from '../route-context.ts';
 import { sendFailure } from '../error-status.ts';
@@ -66,6 +67,58 @@ export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     },
     async (request, reply) => {
       const result = await confirmTotpSetup(
+        deps,
+        authOf(request),
+        request.body.code,
+        requestOrigin(request),
+      );
+      if (!result.ok) return sendFailure(reply, result);
+      if (result.value.session) setSessionCookie(reply, cookie, result.value.session.token);
+      reply.header('cache-control', 'no-store');
+      return { recovery_codes: result.value.recoveryCodes };
+    },
+  );
+
+  app.post(
+    '/me/mfa/email/setup',
+    {
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: ['me'],
+        body: Type.Object(
+          { verification: Type.Optional(VerificationSchema) },
+          { additionalProperties: false },
+        ),
+        response: {
+          202: Type.Object({ expires_at: Type.String() }),
+          503: ErrorSchema,
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await startEmailSetup(
+        deps,
+        authOf(request),
+        request.body.verification,
+        requestOrigin(request),
+      );
+      if (!result.ok) return sendFailure(reply, result);
+      return reply.code(202).send({ expires_at: result.value.expiresAt.toISOString() });
+    },
+  );
+
+  app.post(
+    '/me/mfa/email/confirm',
+    {
+      schema: {
+        tags: ['me'],
+        body: Type.Object({ code: Code }, { additionalProperties: false }),
+        response: { 200: RecoveryCodes, 409: ErrorSchema, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const result = await confirmEmailSetup(
         deps,
         authOf(request),
         request.body.code,

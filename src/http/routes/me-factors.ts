@@ -1,0 +1,69 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { disableMethod, regenerateRecoveryCodes } from '../../services/factor-management.ts';
+import type { RouteContext } from '../route-context.ts';
+import { sendFailure } from '../error-status.ts';
+import { ErrorSchema, VerificationSchema, authErrors, emptyBodyAsObject } from '../schemas.ts';
+import { authOf, requestOrigin, requireSession } from '../session.ts';
+
+const WithVerification = Type.Object(
+  { verification: Type.Optional(VerificationSchema) },
+  { additionalProperties: false },
+);
+
+/** Managing the methods one has: a fully signed-in session and, when MFA applies, a fresh code. */
+export const meFactorRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
+  app,
+  { deps, cookie },
+) => {
+  requireSession(app, deps, cookie);
+
+  app.post(
+    '/me/mfa/:method/disable',
+    {
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: ['me'],
+        params: Type.Object({ method: Type.Union([Type.Literal('totp'), Type.Literal('email')]) }),
+        body: WithVerification,
+        response: { 204: Type.Null(), 409: ErrorSchema, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const result = await disableMethod(
+        deps,
+        authOf(request),
+        { method: request.params.method, verification: request.body.verification },
+        requestOrigin(request),
+      );
+      if (!result.ok) return sendFailure(reply, result);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/me/recovery-codes',
+    {
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: ['me'],
+        body: WithVerification,
+        response: {
+          200: Type.Object({ recovery_codes: Type.Array(Type.String()) }),
+          409: ErrorSchema,
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await regenerateRecoveryCodes(
+        deps,
+        authOf(request),
+        request.body.verification,
+        requestOrigin(request),
+      );
+      if (!result.ok) return sendFailure(reply, result);
+      reply.header('cache-control', 'no-store');
+      return { recovery_codes: result.value };
+    },
+  );
+};

@@ -1,0 +1,54 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { completePasswordReset, requestPasswordReset } from '../../services/password-reset.ts';
+import type { RouteContext } from '../route-context.ts';
+import { sendFailure } from '../error-status.ts';
+import { Email, Password, Slug, commonErrors } from '../schemas.ts';
+import { requestOrigin } from '../session.ts';
+import { perIpAuthLimit } from './auth.ts';
+
+/** Forgot password: public routes, limited per address like sign-in. */
+export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
+  app,
+  { deps },
+) => {
+  app.post(
+    '/auth/password/forgot',
+    {
+      config: perIpAuthLimit,
+      schema: {
+        tags: ['auth'],
+        body: Type.Object({ org: Slug, email: Email }, { additionalProperties: false }),
+        response: { 202: Type.Null(), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      await requestPasswordReset(deps, request.body, requestOrigin(request));
+      // The same answer whether or not the account exists.
+      return reply.code(202).send(null);
+    },
+  );
+
+  app.post(
+    '/auth/password/reset',
+    {
+      config: perIpAuthLimit,
+      schema: {
+        tags: ['auth'],
+        body: Type.Object(
+          { token: Type.String({ minLength: 1, maxLength: 200 }), new_password: Password },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null(), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const result = await completePasswordReset(
+        deps,
+        { token: request.body.token, newPassword: request.body.new_password },
+        requestOrigin(request),
+      );
+      if (!result.ok) return sendFailure(reply, result);
+      return reply.code(204).send(null);
+    },
+  );
+};

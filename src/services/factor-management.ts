@@ -1,0 +1,101 @@
+import { fail, ok, type Failure, type Result } from '../core/errors.ts';
+import { offeredMethods, type MfaMethod } from '../core/mfa-policy.ts';
+import { methodDisabledMessage } from '../mail/templates.ts';
+import { appendAuditEvent } from '../store/audit.ts';
+import { deleteActiveFactor } from '../store/factors.ts';
+import type { SessionContext } from '../store/sessions.ts';
+import { lockUserRow } from '../store/users.ts';
+import type { RateLimited } from './auth.ts';
+import type { RequestOrigin, ServiceDeps } from './deps.ts';
+import { sendEmailCode } from './email-codes.ts';
+import { issueRecoveryCodes } from './enrollment.ts';
+import { orgMfaOf, userMfaOf } from './mfa-state.ts';
+import { notifyUser } from './notify.ts';
+import { checkStepUp, type StepUpFailure } from './step-up.ts';
+import type { VerificationInput } from './verification.ts';
+
+/**
+ * Seed 004, "To disable a method, click the 3-dot menu and select Disable. Enter a verification
+ * code to confirm." Under "required" the last active method stays (409). The check, the step-up
+ * and the removal share one transaction, so two parallel disables cannot remove both methods.
+ */
+export async function disableMethod(
+  deps: ServiceDeps,
+  context: SessionContext,
+  input: { method: MfaMethod; verification?: VerificationInput },
+  origin: RequestOrigin,
+): Promise<Result<true> | Failure<'method_not_enabled' | 'last_method_required'> | StepUpFailure> {
+  const { user, org } = context;
+  const result = await deps.db.transaction().execute(async (tx) => {
+    await lockUserRow(tx, user.id);
+    const { activeMethods } = await userMfaOf(tx, user);
+    if (!activeMethods.includes(input.method)) return fail('method_not_enabled');
+    if (org.mfa_policy === 'required' && activeMethods.length === 1) {
+      return fail('last_method_required');
+    }
+    const stepUp = await checkStepUp(deps, tx, context, input.verification, origin);
+    if (!stepUp.ok) return stepUp;
+    await deleteActiveFactor(tx, user.id, input.method);
+    await appendAuditEvent(tx, {
+      type: 'mfa.disabled',
+      orgId: org.id,
+      actorUserId: user.id,
+      targetUserId: user.id,
+      ...origin,
+      details: { method: input.method },
+      at: deps.clock.now(),
+    });
+    return ok(true as const);
+  });
+  if (result.ok) notifyUser(deps, user.email, methodDisabledMessage(org.name, input.method));
+  return result;
+}
+
+/** A fresh set of 10 codes; the old set is dead in the same transaction. */
+export async function regenerateRecoveryCodes(
+  deps: ServiceDeps,
+  context: SessionContext,
+  verification: VerificationInput | undefined,
+  origin: RequestOrigin,
+): Promise<Result<string[]> | Failure<'no_method_enabled'> | StepUpFailure> {
+  const { user, org } = context;
+  return deps.db.transaction().execute(async (tx) => {
+    if ((await userMfaOf(tx, user)).activeMethods.length === 0) return fail('no_method_enabled');
+    const stepUp = await checkStepUp(deps, tx, context, verification, origin);
+    if (!stepUp.ok) return stepUp;
+    const now = deps.clock.now();
+    const codes = await issueRecoveryCodes(deps, tx, user.id, now);
+    await appendAuditEvent(tx, {
+      type: 'mfa.recovery_codes_regenerated',
+      orgId: org.id,
+      actorUserId: user.id,
+      targetUserId: user.id,
+      ...origin,
+      at: now,
+    });
+    return ok(codes);
+  });
+}
+
+/**
+ * "Send code" for the email method, at sign-in (a session waiting for its second factor) or for a
+ * step-up (a signed-in session). The code is bound to this session and that purpose.
+ */
+export async function sendVerificationCode(
+  deps: ServiceDeps,
+  context: SessionContext,
+): Promise<
+  | Result<{ expiresAt: Date }>
+  | Failure<'method_not_enabled' | 'mfa_not_pending' | 'email_unavailable'>
+  | RateLimited
+> {
+  const { session } = context;
+  if (session.status === 'enrollment_required') return fail('mfa_not_pending');
+  const offered = offeredMethods(orgMfaOf(context.org), await userMfaOf(deps.db, context.user));
+  if (!offered.includes('email')) return fail('method_not_enabled');
+  const sent = await sendEmailCode(deps, context, {
+    purpose: session.status === 'mfa_required' ? 'login' : 'step_up',
+    sessionTokenHash: session.token_hash,
+  });
+  return sent.ok ? ok({ expiresAt: sent.value.expiresAt }) : sent;
+}

@@ -34,6 +34,7 @@ const deps: ServiceDeps = {
   passwords: await createPasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 }),
   sessionLifetimes: defaultSessionLifetimes,
   keys: deriveServerKeys(randomBytes(32)),
+  publicUrl: new URL('http://localhost:3000'),
   mailer: createDevOutbox(
     '/tmp/portcullis-bench-outbox',
     () => {},

@@ -53,7 +53,7 @@ export const redactedLogPaths = [
   '*.secret',
 ];
 
-const publicDir = fileURLToPath(new URL('../../public', import.meta.url));
+const consoleDir = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { store, deps, config } = options;
@@ -139,10 +139,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
 
-  await app.register(fastifyStatic, { root: publicDir, prefix: '/', index: 'index.html' });
-  // Pages of the console that links point at (setup link, reset link): the same single page.
-  for (const page of ['/setup', '/reset-password']) {
-    app.get(page, { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
-  }
+  await app.register(fastifyStatic, {
+    root: consoleDir,
+    prefix: '/',
+    index: false,
+    wildcard: false,
+  });
+  // The console is one page whose router owns every path outside the API: a GET for such a path
+  // (the setup link, a reset link, a reload on /admin/users) answers the page.
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+  app.get('/*', { schema: { hide: true } }, (request, reply) => {
+    if (request.url.startsWith('/api/')) return sendError(reply, 'not_found');
+    return reply.sendFile('index.html');
+  });
   return app;
 }

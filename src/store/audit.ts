@@ -45,7 +45,7 @@ export type ListedAuditEvent = {
 export async function listAuditEvents(
   db: Kysely<Database>,
   orgId: string,
-  options: { before: Cursor | null; limit: number },
+  options: { before: Cursor | null; limit: number; type?: string; userId?: string },
 ): Promise<ListedAuditEvent[]> {
   let query = db
     .selectFrom('audit_events as e')
@@ -64,6 +64,13 @@ export async function listAuditEvents(
       'e.created_at',
     ])
     .where('e.org_id', '=', orgId);
+  if (options.type) query = query.where('e.type', '=', options.type);
+  if (options.userId) {
+    const userId = options.userId;
+    query = query.where((eb) =>
+      eb.or([eb('e.actor_user_id', '=', userId), eb('e.target_user_id', '=', userId)]),
+    );
+  }
   if (options.before) {
     const { at, id } = options.before;
     query = query.where((eb) =>

@@ -131,11 +131,13 @@ async function discoverRoutes(): Promise<Route[]> {
               operation?.parameters?.find((p) => p.in === 'path' && p.name === name),
             ),
           ),
-          guard: PUBLIC_ROUTES.has(key)
-            ? 'public'
-            : path.startsWith(ADMIN_PREFIX)
-              ? 'admin'
-              : 'session',
+          // The console's files and pages are public: its data comes from the guarded API.
+          guard:
+            PUBLIC_ROUTES.has(key) || (method === 'GET' && !path.startsWith('/api/'))
+              ? 'public'
+              : path.startsWith(ADMIN_PREFIX)
+                ? 'admin'
+                : 'session',
           documented: operation !== undefined,
           bodySchema: operation?.requestBody?.content?.['application/json']?.schema ?? null,
         };

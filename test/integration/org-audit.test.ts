@@ -147,3 +147,27 @@ test('members cannot read the audit log', async (t) => {
   const response = await app.inject({ url: '/api/v1/org/audit', headers: withSession(token) });
   assert.equal(response.statusCode, 403);
 });
+
+test('the audit log filters by event type and by user (as actor or target)', async (t) => {
+  const { app, deps } = await createTestApp(store);
+  t.after(() => app.close());
+  const { org, admin, member } = await seedOrg(deps);
+  await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { org: org.slug, email: member.email, password: 'wrong password!' },
+  });
+  const token = await signIn(app, { org: org.slug, email: admin.email, password: ADMIN_PASSWORD });
+  const list = async (query: string) =>
+    (await app.inject({ url: `/api/v1/org/audit?${query}`, headers: withSession(token) })).json()
+      .events as Event[];
+  const failures = await list('type=login.failed');
+  assert.deepEqual(
+    failures.map((e) => [e.type, e.target?.email]),
+    [['login.failed', member.email]],
+  );
+  const aboutMember = await list(`user=${member.id}`);
+  assert.deepEqual(aboutMember.map((e) => e.type).sort(), ['login.failed', 'user.created']);
+  const bad = await app.inject({ url: '/api/v1/org/audit?user=nope', headers: withSession(token) });
+  assert.equal(bad.statusCode, 400);
+});

@@ -3,7 +3,7 @@ import { listAuditEvents } from '../../store/audit.ts';
 import type { RouteContext } from '../route-context.ts';
 import { sendError } from '../error-status.ts';
 import { PageQuery, pageOf, readPage } from '../pagination.ts';
-import { authErrors } from '../schemas.ts';
+import { Uuid, authErrors } from '../schemas.ts';
 import { authOf, requireSession } from '../session.ts';
 
 const Person = Type.Union([
@@ -22,7 +22,14 @@ export const orgAuditRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     {
       schema: {
         tags: ['org'],
-        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            ...PageQuery,
+            type: Type.Optional(Type.String({ maxLength: 100, pattern: '^[a-z_.]+$' })),
+            user: Type.Optional(Uuid),
+          },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({
             events: Type.Array(
@@ -49,6 +56,8 @@ export const orgAuditRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       const rows = await listAuditEvents(deps.db, authOf(request).org.id, {
         before: page.cursor,
         limit: page.limit + 1,
+        ...(request.query.type ? { type: request.query.type } : {}),
+        ...(request.query.user ? { userId: request.query.user } : {}),
       });
       const { items, nextCursor } = pageOf(rows, page.limit, (event) => event.created_at);
       return {

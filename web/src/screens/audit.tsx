@@ -1,0 +1,5 @@
+import { Layout } from '../components/layout.tsx';
+
+export function AuditScreen() {
+  return <Layout title="Audit log">{null}</Layout>;
+}

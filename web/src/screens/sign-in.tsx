@@ -1,0 +1,5 @@
+import { CardPage } from '../components/layout.tsx';
+
+export function SignInScreen() {
+  return <CardPage title="Sign in">{null}</CardPage>;
+}

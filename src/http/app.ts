@@ -13,6 +13,7 @@ import type { Config } from '../config.ts';
 import { REQUEST_BODY_MAX_BYTES } from '../core/limits.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import type { Store } from '../store/db.ts';
+import { installBackgroundTasks } from './background.ts';
 import { installErrorHandlers, installNulByteGuard } from './error-handler.ts';
 import { sendError } from './error-status.ts';
 import { installMetrics } from './metrics.ts';
@@ -90,6 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   installErrorHandlers(app);
   installNulByteGuard(app);
+  installBackgroundTasks(app);
   const metrics = installMetrics(app);
 
   const secure = config.baseUrl?.protocol === 'https:';

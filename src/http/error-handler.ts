@@ -48,7 +48,7 @@ export function installErrorHandlers(app: FastifyInstance) {
  * drivers attach the query's parameters to their errors (PGlite does), and those can be password
  * hashes or secrets, so the error object itself is never handed to the logger.
  */
-function describeFailure(error: Error & { code?: string }) {
+export function describeFailure(error: Error & { code?: string }) {
   return {
     type: error.constructor?.name ?? 'Error',
     message: error.message,

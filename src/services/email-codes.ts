@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { fail, ok, type Failure, type Result } from '../core/errors.ts';
+import { fail, ok, type ErrorCode, type Failure, type Result } from '../core/errors.ts';
 import {
   EMAIL_CODE_MAX_ATTEMPTS,
   EMAIL_CODE_SECONDS,
@@ -14,7 +14,6 @@ import { codeMessage, render } from '../mail/templates.ts';
 import {
   challengesSentSince,
   consumeChallenge,
-  deleteChallenge,
   insertChallenge,
   lastChallengeSentAt,
   takeChallengeAttempt,
@@ -28,57 +27,65 @@ import type { ServiceDeps } from './deps.ts';
 
 export type SentCode = { id: string; expiresAt: Date };
 
+/** Thrown inside the send transaction so that a failed delivery rolls everything back. */
+class Undeliverable extends Error {}
+
 /**
  * Emails a fresh 6-digit code bound to the user, org, purpose (and session, when given); once it
  * is delivered, the previous one is void. At most one send per 30 s per user and purpose, and 10
- * an hour per user: the checks and the insert run under a lock on the user's row, so two parallel
- * requests cannot both send. If the mail server is down or refuses, the new challenge is deleted:
- * no code exists that nobody received.
+ * an hour per user. Everything happens in one transaction holding the user's row lock, the email
+ * included: two parallel requests cannot both send, and a mail server that is down or refuses
+ * rolls it all back (no code exists that nobody received, the earlier code still works, and a
+ * step-up spent by `authorize` is given back). The lock is held at most for the SMTP timeouts.
  */
-export async function sendEmailCode(
+export async function sendEmailCode<F extends Failure<ErrorCode>>(
   deps: ServiceDeps,
   subject: { user: User; org: Org },
   challenge: Pick<ChallengeBinding, 'purpose'> & {
     sessionTokenHash: string | null;
     payload?: Record<string, unknown>;
   },
-): Promise<Result<SentCode> | Failure<'email_unavailable'> | RateLimited> {
+  /** Runs in the transaction once the limits pass, e.g. the step-up this send needs. */
+  authorize?: (tx: Kysely<Database>) => Promise<F | null>,
+): Promise<Result<SentCode> | Failure<'email_unavailable'> | RateLimited | F> {
   const { user, org } = subject;
   const now = deps.clock.now();
   const code = generateEmailCode(deps.randomBytes);
   const expiresAt = new Date(now.getTime() + EMAIL_CODE_SECONDS * 1000);
   const binding = { userId: user.id, orgId: org.id, purpose: challenge.purpose };
-  const created = await deps.db.transaction().execute(async (tx) => {
-    await lockUserRow(tx, user.id);
-    const lastHour = await challengesSentSince(tx, user.id, new Date(now.getTime() - 3600_000));
-    const wait = Math.max(
-      resendWaitSeconds(await lastChallengeSentAt(tx, binding), now),
-      hourlyWaitSeconds(lastHour.count, lastHour.oldest, now),
-    );
-    if (wait > 0)
-      return { ok: false as const, error: 'rate_limited' as const, retryAfterSeconds: wait };
-    const id = await insertChallenge(tx, {
-      ...binding,
-      sessionTokenHash: challenge.sessionTokenHash,
-      codeHmac: hmacCode(deps.keys.codeHmac, code),
-      payload: challenge.payload ?? {},
-      now,
-      expiresAt,
-    });
-    return ok(id);
-  });
-  if (!created.ok) return created;
-
   const minutes = EMAIL_CODE_SECONDS / 60;
-  const delivered = await deps.mailer.send(
-    render(user.email, codeMessage(org.name, code, challenge.purpose, minutes)),
-  );
-  if (!delivered) {
-    await deleteChallenge(deps.db, created.value);
-    return fail('email_unavailable');
+  try {
+    return await deps.db.transaction().execute(async (tx) => {
+      await lockUserRow(tx, user.id);
+      const lastHour = await challengesSentSince(tx, user.id, new Date(now.getTime() - 3600_000));
+      const wait = Math.max(
+        resendWaitSeconds(await lastChallengeSentAt(tx, binding), now),
+        hourlyWaitSeconds(lastHour.count, lastHour.oldest, now),
+      );
+      if (wait > 0) {
+        return { ok: false as const, error: 'rate_limited' as const, retryAfterSeconds: wait };
+      }
+      const refused = authorize ? await authorize(tx) : null;
+      if (refused) return refused;
+      const id = await insertChallenge(tx, {
+        ...binding,
+        sessionTokenHash: challenge.sessionTokenHash,
+        codeHmac: hmacCode(deps.keys.codeHmac, code),
+        payload: challenge.payload ?? {},
+        now,
+        expiresAt,
+      });
+      const delivered = await deps.mailer.send(
+        render(user.email, codeMessage(org.name, code, challenge.purpose, minutes)),
+      );
+      if (!delivered) throw new Undeliverable();
+      await voidOtherChallenges(tx, binding, id, now);
+      return ok({ id, expiresAt });
+    });
+  } catch (error) {
+    if (error instanceof Undeliverable) return fail('email_unavailable');
+    throw error;
   }
-  await voidOtherChallenges(deps.db, binding, created.value, now);
-  return ok({ id: created.value, expiresAt });
 }
 
 /**

@@ -34,16 +34,17 @@ export async function startEmailSetup(
 > {
   const refusal = enrollmentRefusal(context, 'email');
   if (refusal) return refusal;
-  if (context.session.status === 'authenticated') {
-    const stepUp = await deps.db
-      .transaction()
-      .execute((tx) => checkStepUp(deps, tx, context, verification, origin));
-    if (!stepUp.ok) return stepUp;
-  }
-  const sent = await sendEmailCode(deps, context, {
-    purpose: 'enroll_email',
-    sessionTokenHash: context.session.token_hash,
-  });
+  // The step-up is spent in the same transaction as the send: a refused send gives it back.
+  const sent = await sendEmailCode(
+    deps,
+    context,
+    { purpose: 'enroll_email', sessionTokenHash: context.session.token_hash },
+    async (tx) => {
+      if (context.session.status !== 'authenticated') return null;
+      const stepUp = await checkStepUp(deps, tx, context, verification, origin);
+      return stepUp.ok ? null : stepUp;
+    },
+  );
   return sent.ok ? ok({ expiresAt: sent.value.expiresAt }) : sent;
 }
 

@@ -26,8 +26,8 @@ import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { notifyUser } from './notify.ts';
 
 /**
- * "Forgot password". The caller always answers 202 and nothing here tells whether the account
- * exists: the email is sent without being awaited, so an existing account does not take longer.
+ * "Forgot password". The caller answers 202 without waiting for this, so neither the answer nor
+ * its timing tells whether the account exists.
  * SSO users get nothing (their identity provider owns their password); at most one link a minute
  * per account. The token travels in the link's fragment, which browsers never send to servers, so
  * no access log can hold it; only its hash is stored.

@@ -66,11 +66,6 @@ export async function voidOtherChallenges(
     .execute();
 }
 
-/** Undoes a challenge whose email could not be sent: no code may exist that nobody received. */
-export async function deleteChallenge(db: Kysely<Database>, id: string): Promise<void> {
-  await db.deleteFrom('email_challenges').where('id', '=', id).execute();
-}
-
 export type OpenChallenge = { id: string; codeHmac: string; payload: Record<string, unknown> };
 
 /**

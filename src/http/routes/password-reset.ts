@@ -22,8 +22,12 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteContext> = asyn
       },
     },
     async (request, reply) => {
-      await requestPasswordReset(deps, request.body, requestOrigin(request));
-      // The same answer whether or not the account exists.
+      // Answered before the lookup runs: the same answer, in the same time, whether or not the
+      // account exists (awaiting the token's writes made an existing account 2 to 4 times slower).
+      const origin = requestOrigin(request);
+      app.backgroundTasks.run('password reset request', () =>
+        requestPasswordReset(deps, request.body, origin),
+      );
       return reply.code(202).send(null);
     },
   );

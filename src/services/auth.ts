@@ -62,11 +62,7 @@ export async function login(
     PASSWORD_LOCK_SECONDS,
   );
   if (!reservation.allowed) {
-    const retryAfterSeconds = Math.max(
-      1,
-      Math.ceil((reservation.lockedUntil.getTime() - now.getTime()) / 1000),
-    );
-    return { ok: false, error: 'rate_limited', retryAfterSeconds };
+    return { ok: false, error: 'rate_limited', retryAfterSeconds: reservation.retryAfterSeconds };
   }
 
   const found = await findUserForLogin(deps.db, orgSlug, key);

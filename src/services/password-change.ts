@@ -49,11 +49,7 @@ export async function changePassword(
     PASSWORD_LOCK_SECONDS,
   );
   if (!reservation.allowed) {
-    const retryAfterSeconds = Math.max(
-      1,
-      Math.ceil((reservation.lockedUntil.getTime() - now.getTime()) / 1000),
-    );
-    return { ok: false, error: 'rate_limited', retryAfterSeconds };
+    return { ok: false, error: 'rate_limited', retryAfterSeconds: reservation.retryAfterSeconds };
   }
   const current = normalizePassword(input.currentPassword);
   if (!(await deps.passwords.verify(user.password_hash, current))) {

@@ -55,11 +55,11 @@ export async function verifySecondFactor(
       at: now,
     });
   if (!reservation.allowed) {
-    const retryAfterSeconds = Math.max(
-      1,
-      Math.ceil((reservation.lockedUntil.getTime() - now.getTime()) / 1000),
-    );
-    return { ok: false, error: 'too_many_attempts', retryAfterSeconds };
+    return {
+      ok: false,
+      error: 'too_many_attempts',
+      retryAfterSeconds: reservation.retryAfterSeconds,
+    };
   }
 
   const offered = offeredMethods(orgMfaOf(org), await userMfaOf(db, user));

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
 export type AttemptReservation =
-  { allowed: true; failures: number } | { allowed: false; lockedUntil: Date };
+  { allowed: true; failures: number } | { allowed: false; retryAfterSeconds: number };
 
 /**
  * Counts an attempt before it is checked, in one conditional upsert. Counting first is what stops
@@ -39,7 +39,9 @@ export async function reserveAttempt(
     .select('locked_until')
     .where('key', '=', key)
     .executeTakeFirst();
-  return { allowed: false, lockedUntil: locked?.locked_until ?? lockUntil };
+  const lockedUntil = locked?.locked_until ?? lockUntil;
+  const retryAfterSeconds = Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000));
+  return { allowed: false, retryAfterSeconds };
 }
 
 export async function clearAttempts(db: Kysely<Database>, key: string): Promise<void> {

@@ -1,8 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { generateToken, hashToken } from '../../src/core/tokens.ts';
-import type { Org, User } from '../../src/store/schema.ts';
 import {
   ADMIN_PASSWORD,
   MEMBER_PASSWORD,
@@ -13,6 +10,7 @@ import {
   withSession,
 } from '../helpers/app.ts';
 import { enrollTotp, setPolicy } from '../helpers/mfa.ts';
+import { manySessions, meStatuses } from '../helpers/sessions.ts';
 import { openTestStore } from '../helpers/store.ts';
 
 let store: Awaited<ReturnType<typeof openTestStore>>;
@@ -34,43 +32,6 @@ async function adminSignedIn() {
   return { ...testApp, ...seeded, token };
 }
 
-async function liveSessions(org: Org, user: User, count: number, now: Date): Promise<string[]> {
-  const tokens = Array.from({ length: count }, () => generateToken(randomBytes, 32));
-  const rows = tokens.map((token) => ({
-    token_hash: hashToken(token),
-    user_id: user.id,
-    org_id: org.id,
-    status: 'authenticated' as const,
-    aal: 1,
-    org_epoch: org.session_epoch,
-    user_epoch: user.session_epoch,
-    created_at: now,
-    last_seen_at: now,
-    ip: null,
-    user_agent: null,
-  }));
-  for (let i = 0; i < rows.length; i += 500) {
-    await store.db
-      .insertInto('sessions')
-      .values(rows.slice(i, i + 500))
-      .execute();
-  }
-  return tokens;
-}
-
-async function countAlive(app: Awaited<ReturnType<typeof createTestApp>>['app'], tokens: string[]) {
-  let alive = 0;
-  for (let i = 0; i < tokens.length; i += 100) {
-    const answers = await Promise.all(
-      tokens
-        .slice(i, i + 100)
-        .map((t) => app.inject({ url: '/api/v1/me', headers: withSession(t) })),
-    );
-    alive += answers.filter((a) => a.statusCode === 200).length;
-  }
-  return alive;
-}
-
 test('the policy starts disabled with both methods allowed', async (t) => {
   const { app, token } = await adminSignedIn();
   t.after(() => app.close());
@@ -87,8 +48,8 @@ test('the policy starts disabled with both methods allowed', async (t) => {
 test('enabling with "invalidate" ends every other session of the org, thousands at once', async (t) => {
   const { app, clock, org, admin, member, token } = await adminSignedIn();
   t.after(() => app.close());
-  const memberTokens = await liveSessions(org, member, 2000, clock.now());
-  const otherAdminTokens = await liveSessions(org, admin, 500, clock.now());
+  const memberTokens = await manySessions(store.db, org, [member], 2000, clock.now());
+  const otherAdminTokens = await manySessions(store.db, org, [admin], 500, clock.now());
   const other = await seedOrg((await createTestApp(store)).deps);
   const outsider = await signIn(app, {
     org: other.org.slug,
@@ -103,10 +64,10 @@ test('enabling with "invalidate" ends every other session of the org, thousands 
     session: { status: 'enrollment_required' },
   });
 
-  assert.equal(await countAlive(app, memberTokens), 0);
-  assert.equal(await countAlive(app, otherAdminTokens), 0);
-  assert.equal(await countAlive(app, [token]), 0);
-  assert.equal(await countAlive(app, [outsider]), 1);
+  assert.deepEqual(await meStatuses(app, memberTokens), { 401: 2000 });
+  assert.deepEqual(await meStatuses(app, otherAdminTokens), { 401: 500 });
+  assert.deepEqual(await meStatuses(app, [token]), { 401: 1 });
+  assert.deepEqual(await meStatuses(app, [outsider]), { 200: 1 });
   // The acting admin goes on in a new session, which must enroll first (seed 000).
   const adminNow = sessionCookieOf(response);
   const me = await app.inject({ url: '/api/v1/me', headers: withSession(adminNow) });
@@ -123,10 +84,10 @@ test('enabling with "invalidate" ends every other session of the org, thousands 
 test('"keep" leaves every existing session running', async (t) => {
   const { app, clock, org, member, token } = await adminSignedIn();
   t.after(() => app.close());
-  const memberTokens = await liveSessions(org, member, 1000, clock.now());
+  const memberTokens = await manySessions(store.db, org, [member], 1000, clock.now());
   const response = await setPolicy(app, token, 'required', 'keep');
   assert.equal(response.statusCode, 200);
-  assert.equal(await countAlive(app, memberTokens), 1000);
+  assert.deepEqual(await meStatuses(app, memberTokens), { 200: 1000 });
   // A member's next sign-in is the one that must enroll.
   const next = await app.inject({
     method: 'POST',

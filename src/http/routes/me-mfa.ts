@@ -21,6 +21,31 @@ export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
 ) => {
   requireSession(app, deps, cookie, { statuses: ['authenticated', 'enrollment_required'] });
 
+  /** Both methods confirm alike: the code in, 10 recovery codes out, a new cookie if enrolling. */
+  const confirmRoute = (url: string, confirm: typeof confirmTotpSetup) =>
+    app.post(
+      url,
+      {
+        schema: {
+          tags: ['me'],
+          body: Type.Object({ code: Code }, { additionalProperties: false }),
+          response: { 200: RecoveryCodes, 409: ErrorSchema, ...authErrors },
+        },
+      },
+      async (request, reply) => {
+        const result = await confirm(
+          deps,
+          authOf(request),
+          request.body.code,
+          requestOrigin(request),
+        );
+        if (!result.ok) return sendFailure(reply, result);
+        if (result.value.session) setSessionCookie(reply, cookie, result.value.session.token);
+        reply.header('cache-control', 'no-store');
+        return { recovery_codes: result.value.recoveryCodes };
+      },
+    );
+
   app.post(
     '/me/mfa/totp/setup',
     {
@@ -56,28 +81,7 @@ export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     },
   );
 
-  app.post(
-    '/me/mfa/totp/confirm',
-    {
-      schema: {
-        tags: ['me'],
-        body: Type.Object({ code: Code }, { additionalProperties: false }),
-        response: { 200: RecoveryCodes, 409: ErrorSchema, ...authErrors },
-      },
-    },
-    async (request, reply) => {
-      const result = await confirmTotpSetup(
-        deps,
-        authOf(request),
-        request.body.code,
-        requestOrigin(request),
-      );
-      if (!result.ok) return sendFailure(reply, result);
-      if (result.value.session) setSessionCookie(reply, cookie, result.value.session.token);
-      reply.header('cache-control', 'no-store');
-      return { recovery_codes: result.value.recoveryCodes };
-    },
-  );
+  confirmRoute('/me/mfa/totp/confirm', confirmTotpSetup);
 
   app.post(
     '/me/mfa/email/setup',
@@ -108,26 +112,5 @@ export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     },
   );
 
-  app.post(
-    '/me/mfa/email/confirm',
-    {
-      schema: {
-        tags: ['me'],
-        body: Type.Object({ code: Code }, { additionalProperties: false }),
-        response: { 200: RecoveryCodes, 409: ErrorSchema, ...authErrors },
-      },
-    },
-    async (request, reply) => {
-      const result = await confirmEmailSetup(
-        deps,
-        authOf(request),
-        request.body.code,
-        requestOrigin(request),
-      );
-      if (!result.ok) return sendFailure(reply, result);
-      if (result.value.session) setSessionCookie(reply, cookie, result.value.session.token);
-      reply.header('cache-control', 'no-store');
-      return { recovery_codes: result.value.recoveryCodes };
-    },
-  );
+  confirmRoute('/me/mfa/email/confirm', confirmEmailSetup);
 };

@@ -28,8 +28,10 @@ export function allowedMethods(org: OrgMfa): MfaMethod[] {
  */
 export function offeredMethods(org: OrgMfa, user: UserMfa): VerificationMethod[] {
   if (org.policy === 'disabled' || user.sso || user.activeMethods.length === 0) return [];
-  const allowed = allowedMethods(org);
-  const offered: VerificationMethod[] = user.activeMethods.filter((m) => allowed.includes(m));
+  // In a fixed order (authenticator app first), whatever order the factors were enrolled in.
+  const offered: VerificationMethod[] = allowedMethods(org).filter((m) =>
+    user.activeMethods.includes(m),
+  );
   if (user.recoveryCodesRemaining > 0) offered.push('recovery_code');
   return offered;
 }

@@ -589,7 +589,7 @@ test('a user who has an authenticator app must step up to add email: 403 verific
   assert.deepEqual(next.json(), {
     status: 'mfa_required',
     aal: 1,
-    methods: ['email', 'totp', 'recovery_code'],
+    methods: ['totp', 'email', 'recovery_code'],
   });
 });
 

@@ -90,7 +90,7 @@ test('with two methods both are offered', async (t) => {
   await addEmailMethod(context);
   const { app, token } = context;
   const bare = await changePassword(app, token);
-  assert.deepEqual(bare.json().methods, ['email', 'totp', 'recovery_code']);
+  assert.deepEqual(bare.json().methods, ['totp', 'email', 'recovery_code']);
 });
 
 test('change password with a TOTP code: other sessions end, this one goes on, the user is emailed', async (t) => {
@@ -333,7 +333,7 @@ test('every step-up action is refused without a verification when MFA applies', 
     const response = await post(app, token, url, body);
     assert.equal(response.statusCode, 403, url);
     assert.equal(response.json().error, 'verification_required', url);
-    assert.deepEqual(response.json().methods, ['email', 'totp', 'recovery_code'], url);
+    assert.deepEqual(response.json().methods, ['totp', 'email', 'recovery_code'], url);
   }
 });
 

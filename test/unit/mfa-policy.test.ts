@@ -42,7 +42,8 @@ test('SSO users are never asked, even under required', () => {
 test('offered methods are the allowed active ones, then recovery codes if any are left', () => {
   assert.deepEqual(offeredMethods(org('required'), totpUser), ['totp', 'recovery_code']);
   const both: UserMfa = { sso: false, activeMethods: ['email', 'totp'], recoveryCodesRemaining: 0 };
-  assert.deepEqual(offeredMethods(org('enabled'), both), ['email', 'totp']);
+  // A fixed order, authenticator app first, whatever order the factors came in.
+  assert.deepEqual(offeredMethods(org('enabled'), both), ['totp', 'email']);
 });
 
 test('a method the org turned off leaves only "recovery_code", then enrollment under required', () => {

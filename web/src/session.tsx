@@ -1,4 +1,12 @@
-import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
 import { getMe, onSessionLost, type Me } from './api.ts';
 import { useRouter } from './router.tsx';
 
@@ -14,7 +22,7 @@ const SessionContext = createContext<Session | null>(null);
 const PUBLIC_PATHS = ['/sign-in', '/setup', '/forgot-password', '/reset-password'];
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const { navigate, path } = useRouter();
+  const { navigate } = useRouter();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
 
   const refresh = useCallback(async () => {
@@ -29,21 +37,35 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [refresh]);
 
   // A session that ends mid-use (expired, revoked) returns to sign-in, then back to where it was.
+  // Only a session that existed can expire: a first visit's 401 is simply "not signed in".
+  const hadSession = useRef(false);
+  useEffect(() => {
+    if (me) hadSession.current = true;
+  }, [me]);
   useEffect(
     () =>
       onSessionLost(() => {
         setMe(null);
         const here = window.location.pathname + window.location.search;
-        if (!PUBLIC_PATHS.includes(window.location.pathname)) {
+        if (hadSession.current && !PUBLIC_PATHS.includes(window.location.pathname)) {
           navigate(`/sign-in?expired=1&next=${encodeURIComponent(here)}`, { replace: true });
         }
+        hadSession.current = false;
       }),
     [navigate],
   );
 
-  void path;
   return (
-    <SessionContext.Provider value={{ me, refresh, signedOut: () => setMe(null) }}>
+    <SessionContext.Provider
+      value={{
+        me,
+        refresh,
+        signedOut: () => {
+          hadSession.current = false;
+          setMe(null);
+        },
+      }}
+    >
       {children}
     </SessionContext.Provider>
   );

@@ -1,5 +1,7 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
+const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])';
+
 /**
  * A modal dialog on the native <dialog> element: showModal() makes the rest of the page inert
  * (focus stays inside), Escape cancels, and focus returns where it was when it closes.
@@ -38,6 +40,24 @@ export function Dialog({
       onCancel={(event) => {
         event.preventDefault();
         onCancel();
+      }}
+      onKeyDown={(event) => {
+        // showModal() keeps focus off the page, but Tab would still leave for the browser's own
+        // controls: wrap it from the last control to the first and back.
+        if (event.key !== 'Tab' || !ref.current) return;
+        const focusable = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+          (element) => !element.hasAttribute('disabled') && element.offsetParent !== null,
+        );
+        const first = focusable[0];
+        const last = focusable.at(-1);
+        if (!first || !last) return;
+        if (event.shiftKey && document.activeElement === first) {
+          event.preventDefault();
+          last.focus();
+        } else if (!event.shiftKey && document.activeElement === last) {
+          event.preventDefault();
+          first.focus();
+        }
       }}
     >
       {open && (

@@ -131,6 +131,7 @@ export function VerificationForm({
         <p>Enter one of your recovery codes. Each works once.</p>
       )}
       <CodeInput
+        key={method}
         label={method === 'recovery_code' ? 'Recovery code' : 'Verification code'}
         recovery={method === 'recovery_code'}
         value={code}

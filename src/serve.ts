@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { openRuntime } from './runtime.ts';
@@ -9,6 +11,9 @@ export async function serve(config: Config): Promise<void> {
   const app = await buildApp({ store, deps, config });
   app.addHook('onClose', async () => store.close());
   const address = await app.listen({ port: config.port, host: config.host });
+  if (!existsSync(fileURLToPath(new URL('../web/dist/index.html', import.meta.url)))) {
+    app.log.warn('the console is not built: run `npm run build` (npm start builds it itself)');
+  }
 
   const setupToken = await issueSetupTokenIfEmpty(deps);
   if (setupToken) {

@@ -49,6 +49,15 @@ export const errorMessages = {
   method_not_enabled: 'This method is not on for your account.',
   no_method_enabled: 'Turn on a verification method first.',
   invalid_token: 'This link is not valid or has expired. Ask for a new one.',
+  sso_not_configured: 'This organization has no single sign-on connection.',
+  sso_unavailable: 'The identity provider cannot be reached. Try again later.',
+  sso_failed: 'Single sign-on did not complete. Start again.',
+  sso_account_conflict:
+    'A password account already uses this email. An admin must convert it to SSO first.',
+  sso_user_unknown: 'No account in this organization matches this identity. Ask your admin.',
+  sso_domain_not_allowed: 'This email domain is not allowed for this organization.',
+  sso_email_unverified: 'The identity provider has not verified this email address.',
+  invalid_issuer: 'The issuer must be an https URL (http only on this machine, for testing).',
   internal_error: 'Something went wrong on our side.',
 } as const;
 

@@ -45,3 +45,10 @@ export const PASSWORD_RESET_SECONDS = 30 * 60;
 /** At most one reset email a minute per account: the link is not a way to flood an inbox. */
 export const PASSWORD_RESET_RESEND_SECONDS = 60;
 export const PASSWORD_RESET_TOKEN_BYTES = 32;
+
+/** An SSO round trip (redirect to the identity provider and back) must finish within this time. */
+export const SSO_STATE_SECONDS = 10 * 60;
+/** A re-authentication at the identity provider serves one sensitive action within this time. */
+export const SSO_REAUTH_SECONDS = 5 * 60;
+/** Clock skew allowed between us and the identity provider when checking auth_time. */
+export const SSO_CLOCK_SKEW_SECONDS = 30;

@@ -26,6 +26,8 @@ import { mePasswordRoutes } from './routes/me-password.ts';
 import { passwordResetRoutes } from './routes/password-reset.ts';
 import { mfaVerifyRoutes } from './routes/mfa-verify.ts';
 import { orgAuditRoutes } from './routes/org-audit.ts';
+import { orgSsoRoutes } from './routes/org-sso.ts';
+import { ssoRoutes } from './routes/sso.ts';
 import { orgMfaRoutes } from './routes/org-mfa.ts';
 import { orgMfaChangeRoutes } from './routes/org-mfa-changes.ts';
 import { operationsRoutes } from './routes/operations.ts';
@@ -136,6 +138,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(orgMfaRoutes, context);
       await api.register(orgMfaChangeRoutes, context);
       await api.register(orgAuditRoutes, context);
+      await api.register(orgSsoRoutes, context);
+      await api.register(ssoRoutes, context);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

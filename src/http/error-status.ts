@@ -47,6 +47,14 @@ export const errorStatus: Record<ErrorCode, number> = {
   method_not_enabled: 409,
   no_method_enabled: 409,
   invalid_token: 400,
+  sso_not_configured: 404,
+  sso_unavailable: 502,
+  sso_failed: 400,
+  sso_account_conflict: 409,
+  sso_user_unknown: 403,
+  sso_domain_not_allowed: 403,
+  sso_email_unverified: 403,
+  invalid_issuer: 400,
   internal_error: 500,
 };
 
@@ -55,13 +63,14 @@ export type ErrorBody = {
   message: string;
   retry_after?: number;
   methods?: string[];
+  sso_url?: string;
 };
 
 export function errorBody(code: ErrorCode, message: string = errorMessages[code]): ErrorBody {
   return { error: code, message };
 }
 
-export type FailureDetails = { retryAfterSeconds?: number; methods?: string[] };
+export type FailureDetails = { retryAfterSeconds?: number; methods?: string[]; ssoUrl?: string };
 
 export function sendError(reply: FastifyReply, code: ErrorCode, extra: FailureDetails = {}) {
   const body: ErrorBody = errorBody(code);
@@ -70,6 +79,7 @@ export function sendError(reply: FastifyReply, code: ErrorCode, extra: FailureDe
     reply.header('retry-after', String(extra.retryAfterSeconds));
   }
   if (extra.methods !== undefined) body.methods = extra.methods;
+  if (extra.ssoUrl !== undefined) body.sso_url = extra.ssoUrl;
   return reply.code(errorStatus[code]).send(body);
 }
 

@@ -5,6 +5,7 @@ export const ErrorSchema = Type.Object({
   message: Type.String(),
   retry_after: Type.Optional(Type.Integer()),
   methods: Type.Optional(Type.Array(Type.String())),
+  sso_url: Type.Optional(Type.String()),
 });
 
 /** Error answers every route may give, on top of its own. */
@@ -50,11 +51,14 @@ export const VerificationMethodSchema = Type.Union([
   Type.Literal('recovery_code'),
 ]);
 
+/** In a sensitive action's `verification`, SSO users answer with 'sso' (and an empty code). */
+const StepUpMethodSchema = Type.Union([...VerificationMethodSchema.anyOf, Type.Literal('sso')]);
+
 /** Any string up to 64 characters: what is not code-shaped is simply a wrong code. */
 export const Code = Type.String({ maxLength: 64 });
 
 export const VerificationSchema = Type.Object(
-  { method: VerificationMethodSchema, code: Code },
+  { method: StepUpMethodSchema, code: Code },
   { additionalProperties: false },
 );
 

@@ -18,6 +18,7 @@ import {
 } from '../core/mfa-policy.ts';
 import type { Database, Org, Session, User } from '../store/schema.ts';
 import { orgMfaOf, userMfaOf } from './mfa-state.ts';
+import { ssoStartPath } from './sso-paths.ts';
 import {
   deleteSession,
   findSessionContext,
@@ -35,7 +36,8 @@ export type PasswordStep = SignedIn & { methods: VerificationMethod[] };
 
 export type RateLimited = Failure<'rate_limited'> & { retryAfterSeconds: number };
 
-type LoginFailure = Failure<'invalid_credentials' | 'sso_required'> | RateLimited;
+type LoginFailure =
+  Failure<'invalid_credentials'> | (Failure<'sso_required'> & { ssoUrl: string }) | RateLimited;
 
 /**
  * The password step. Unknown org, unknown user and wrong password fail alike: same error, and a
@@ -73,7 +75,7 @@ export async function login(
   const { user, org } = found;
   if (user.password_hash === null) {
     await clearAttempts(deps.db, counterKey);
-    return fail('sso_required');
+    return { ok: false, error: 'sso_required', ssoUrl: ssoStartPath(org.slug) };
   }
   if (!(await deps.passwords.verify(user.password_hash, password))) {
     await appendAuditEvent(deps.db, {
@@ -128,7 +130,13 @@ export function passwordCounterKey(orgSlug: string, email: string): string {
  */
 export async function startSession(
   deps: ServiceDeps,
-  start: { user: User; org: Org; status: SessionStatus; aal: number },
+  start: {
+    user: User;
+    org: Org;
+    status: SessionStatus;
+    aal: number;
+    sso?: { authTime: Date | null; acr: string | null; amr: string[] | null };
+  },
   origin: RequestOrigin,
   db: Kysely<Database> = deps.db,
 ): Promise<SignedIn> {
@@ -143,6 +151,7 @@ export async function startSession(
     now: deps.clock.now(),
     ip: origin.ip,
     userAgent: origin.userAgent,
+    ...(start.sso ? { sso: start.sso } : {}),
   });
   return { token, session, user, org };
 }

@@ -2,6 +2,9 @@ import type { Kysely } from 'kysely';
 import { ok, type Failure, type Result } from '../core/errors.ts';
 import { mfaApplies, offeredMethods, type VerificationMethod } from '../core/mfa-policy.ts';
 import type { Database } from '../store/schema.ts';
+import { consumeSsoReauthentication } from '../store/sessions.ts';
+import { SSO_REAUTH_SECONDS } from '../core/limits.ts';
+import { ssoStartPath } from './sso-paths.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { orgMfaOf, userMfaOf } from './mfa-state.ts';
@@ -12,11 +15,13 @@ import {
 } from './verification.ts';
 
 export type VerificationRequired = Failure<'verification_required'> & {
-  methods: VerificationMethod[];
+  methods: (VerificationMethod | 'sso')[];
+  /** For SSO users: where to re-authenticate at the identity provider. */
+  ssoUrl?: string;
 };
 
 export type StepUpResult =
-  | Result<'not_needed' | VerificationMethod, 'invalid_code'>
+  | Result<'not_needed' | VerificationMethod | 'sso', 'invalid_code'>
   | VerificationRequired
   | TooManyAttempts;
 
@@ -34,6 +39,7 @@ export async function checkStepUp(
   verification: VerificationInput | undefined,
   origin: RequestOrigin,
 ): Promise<StepUpResult> {
+  if (context.user.sso) return checkSsoStepUp(deps, tx, context, verification);
   const userMfa = await userMfaOf(tx, context.user);
   const org = orgMfaOf(context.org);
   if (!mfaApplies(org, userMfa)) return ok('not_needed');
@@ -41,4 +47,29 @@ export async function checkStepUp(
     return { ok: false, error: 'verification_required', methods: offeredMethods(org, userMfa) };
   }
   return verifySecondFactor(deps, tx, context, verification, { origin, purpose: 'step_up' });
+}
+
+/**
+ * SSO users prove themselves again at their identity provider (prompt=login, max_age=0), never
+ * with a code: the callback marks the session, and one sensitive action spends the mark.
+ */
+async function checkSsoStepUp(
+  deps: ServiceDeps,
+  tx: Kysely<Database>,
+  context: SessionContext,
+  verification: VerificationInput | undefined,
+): Promise<StepUpResult> {
+  const notBefore = new Date(deps.clock.now().getTime() - SSO_REAUTH_SECONDS * 1000);
+  if (
+    verification?.method === 'sso' &&
+    (await consumeSsoReauthentication(tx, context.session.token_hash, notBefore))
+  ) {
+    return ok('sso');
+  }
+  return {
+    ok: false,
+    error: 'verification_required',
+    methods: ['sso'],
+    ssoUrl: `${ssoStartPath(context.org.slug)}?purpose=step_up`,
+  };
 }

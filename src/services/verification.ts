@@ -18,7 +18,8 @@ import { redeemEmailCode } from './email-codes.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { orgMfaOf, userMfaOf } from './mfa-state.ts';
 
-export type VerificationInput = { method: VerificationMethod; code: string };
+/** 'sso' is the SSO user's step-up by re-authentication (services/step-up.ts), never a code. */
+export type VerificationInput = { method: VerificationMethod | 'sso'; code: string };
 export type VerificationPurpose = 'login' | 'step_up';
 export type TooManyAttempts = Failure<'too_many_attempts'> & { retryAfterSeconds: number };
 export type VerificationResult = Result<VerificationMethod, 'invalid_code'> | TooManyAttempts;
@@ -63,9 +64,17 @@ export async function verifySecondFactor(
   }
 
   const offered = offeredMethods(orgMfaOf(org), await userMfaOf(db, user));
+  const method = input.method;
   const accepted =
-    offered.includes(input.method) &&
-    (await checkCode(deps, db, subject, input, { now, purpose: context.purpose }));
+    method !== 'sso' &&
+    offered.includes(method) &&
+    (await checkCode(
+      deps,
+      db,
+      subject,
+      { method, code: input.code },
+      { now, purpose: context.purpose },
+    ));
   if (!accepted) {
     await audit('mfa.verification_failed', {
       method: input.method,
@@ -77,20 +86,20 @@ export async function verifySecondFactor(
     return fail('invalid_code');
   }
   await clearAttempts(db, counterKey);
-  await audit('mfa.verified', { method: input.method });
-  if (input.method === 'recovery_code') {
+  await audit('mfa.verified', { method });
+  if (method === 'recovery_code') {
     const remaining = (await userMfaOf(db, user)).recoveryCodesRemaining;
     await audit('mfa.recovery_code_used', { remaining });
     notifyUser(deps, user.email, recoveryCodeUsedMessage(org.name, remaining));
   }
-  return ok(input.method);
+  return ok(method as VerificationMethod);
 }
 
 async function checkCode(
   deps: ServiceDeps,
   db: Kysely<Database>,
   subject: SessionContext,
-  input: VerificationInput,
+  input: { method: VerificationMethod; code: string },
   context: { now: Date; purpose: VerificationPurpose },
 ): Promise<boolean> {
   const { user, org, session } = subject;

@@ -4,6 +4,7 @@ import * as mfa from './migrations/0002-mfa.ts';
 import * as emailChallenges from './migrations/0003-email-challenges.ts';
 import * as usersMfaEnrolled from './migrations/0004-users-mfa-enrolled.ts';
 import * as passwordResetTokens from './migrations/0005-password-reset-tokens.ts';
+import * as sso from './migrations/0006-sso.ts';
 
 /** Migrations are listed here, in order, so that they ship inside the code with no file lookup. */
 const migrations = {
@@ -12,6 +13,7 @@ const migrations = {
   '0003-email-challenges': emailChallenges,
   '0004-users-mfa-enrolled': usersMfaEnrolled,
   '0005-password-reset-tokens': passwordResetTokens,
+  '0006-sso': sso,
 };
 
 export async function migrateToLatest(

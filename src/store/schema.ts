@@ -50,6 +50,12 @@ export interface SessionsTable {
   last_seen_at: Timestamp;
   ip: string | null;
   user_agent: string | null;
+  /** What the identity provider said of an SSO sign-in: when and how the user authenticated. */
+  sso_auth_time: Generated<Date | null>;
+  sso_acr: Generated<string | null>;
+  sso_amr: ColumnType<string[] | null, string | null | undefined, string | null>;
+  /** A fresh re-authentication at the identity provider, spent by one sensitive action. */
+  sso_reauthenticated_at: Generated<Date | null>;
 }
 
 /** Consecutive-failure counters (password guesses, later MFA codes), shared by every instance. */
@@ -114,6 +120,30 @@ export interface PasswordResetTokensTable {
   used_at: Timestamp | null;
 }
 
+export interface SsoConnectionsTable {
+  org_id: string;
+  issuer: string;
+  client_id: string;
+  /** AES-256-GCM, bound to the org. */
+  client_secret_ciphertext: string;
+  allowed_domains: ColumnType<string[], string, string>;
+  /** Whether a first SSO sign-in creates the user (as a member). */
+  create_users: boolean;
+  updated_at: Timestamp;
+}
+
+export interface SsoStatesTable {
+  /** SHA-256 of the OAuth `state`; the state itself rides in the redirect and a cookie. */
+  state_hash: string;
+  org_id: string;
+  purpose: 'login' | 'step_up';
+  session_token_hash: string | null;
+  nonce: string;
+  code_verifier_ciphertext: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface SetupTokensTable {
   token_hash: string;
   created_at: Timestamp;
@@ -141,6 +171,8 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   email_challenges: EmailChallengesTable;
   password_reset_tokens: PasswordResetTokensTable;
+  sso_connections: SsoConnectionsTable;
+  sso_states: SsoStatesTable;
   audit_events: AuditEventsTable;
 }
 
@@ -150,3 +182,4 @@ export type NewUser = Insertable<UsersTable>;
 export type Session = Selectable<SessionsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type Factor = Selectable<FactorsTable>;
+export type SsoConnection = Selectable<SsoConnectionsTable>;

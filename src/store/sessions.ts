@@ -15,6 +15,7 @@ export async function insertSession(
     now: Date;
     ip: string | null;
     userAgent: string | null;
+    sso?: { authTime: Date | null; acr: string | null; amr: string[] | null };
   },
 ): Promise<Session> {
   return db
@@ -31,6 +32,13 @@ export async function insertSession(
       last_seen_at: session.now,
       ip: session.ip,
       user_agent: session.userAgent,
+      ...(session.sso
+        ? {
+            sso_auth_time: session.sso.authTime,
+            sso_acr: session.sso.acr,
+            sso_amr: session.sso.amr ? JSON.stringify(session.sso.amr) : null,
+          }
+        : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -55,6 +63,10 @@ export async function findSessionContext(
       'sessions.last_seen_at as session__last_seen_at',
       'sessions.ip as session__ip',
       'sessions.user_agent as session__user_agent',
+      'sessions.sso_auth_time as session__sso_auth_time',
+      'sessions.sso_acr as session__sso_acr',
+      'sessions.sso_amr as session__sso_amr',
+      'sessions.sso_reauthenticated_at as session__sso_reauthenticated_at',
     ])
     .selectAll('users')
     .select(orgColumns)
@@ -72,6 +84,10 @@ export async function findSessionContext(
     session__last_seen_at,
     session__ip,
     session__user_agent,
+    session__sso_auth_time,
+    session__sso_acr,
+    session__sso_amr,
+    session__sso_reauthenticated_at,
     ...user
   } = rest;
   const session: Session = {
@@ -86,6 +102,10 @@ export async function findSessionContext(
     last_seen_at: session__last_seen_at,
     ip: session__ip,
     user_agent: session__user_agent,
+    sso_auth_time: session__sso_auth_time,
+    sso_acr: session__sso_acr,
+    sso_amr: session__sso_amr,
+    sso_reauthenticated_at: session__sso_reauthenticated_at,
   };
   return { session, user, org };
 }
@@ -104,4 +124,36 @@ export async function touchSession(
 
 export async function deleteSession(db: Kysely<Database>, tokenHash: string): Promise<void> {
   await db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+}
+
+/** Marks a fresh re-authentication at the identity provider on this session. */
+export async function markSsoReauthentication(
+  db: Kysely<Database>,
+  tokenHash: string,
+  at: Date,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ sso_reauthenticated_at: at })
+    .where('token_hash', '=', tokenHash)
+    .execute();
+}
+
+/**
+ * Spends the session's re-authentication if it is recent enough: one conditional UPDATE, so one
+ * re-authentication serves exactly one sensitive action.
+ */
+export async function consumeSsoReauthentication(
+  db: Kysely<Database>,
+  tokenHash: string,
+  notBefore: Date,
+): Promise<boolean> {
+  const row = await db
+    .updateTable('sessions')
+    .set({ sso_reauthenticated_at: null })
+    .where('token_hash', '=', tokenHash)
+    .where('sso_reauthenticated_at', '>=', notBefore)
+    .returning('token_hash')
+    .executeTakeFirst();
+  return row !== undefined;
 }

@@ -82,3 +82,11 @@ export async function findUserById(
 ): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
 }
+
+export async function convertUserToSso(db: Kysely<Database>, userId: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ sso: true, password_hash: null })
+    .where('id', '=', userId)
+    .execute();
+}

@@ -42,6 +42,9 @@ const PUBLIC_ROUTES = new Set([
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/password/forgot',
   'POST /api/v1/auth/password/reset',
+  'GET /api/v1/auth/sso/:org',
+  'GET /api/v1/auth/sso/:org/start',
+  'GET /api/v1/auth/sso/callback',
 ]);
 /** Every org route is for admins (DESIGN.md, HTTP API). */
 const ADMIN_PREFIX = '/api/v1/org/';

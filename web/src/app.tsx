@@ -2,6 +2,7 @@ import { useEffect, type ComponentType } from 'react';
 import { useRouter } from './router.tsx';
 import { homeFor, useSession } from './session.tsx';
 import { AdminSecurityScreen } from './screens/admin-security.tsx';
+import { AdminSsoScreen } from './screens/admin-sso.tsx';
 import { AuditScreen } from './screens/audit.tsx';
 import { ChangePasswordScreen } from './screens/change-password.tsx';
 import { EnrollScreen } from './screens/enroll.tsx';
@@ -24,6 +25,7 @@ const routes: Record<string, { screen: ComponentType; access: Access }> = {
   '/settings/security': { screen: UserSecurityScreen, access: 'signed_in' },
   '/settings/password': { screen: ChangePasswordScreen, access: 'signed_in' },
   '/admin/security': { screen: AdminSecurityScreen, access: 'admin' },
+  '/admin/sso': { screen: AdminSsoScreen, access: 'admin' },
   '/admin/users': { screen: UsersScreen, access: 'admin' },
   '/admin/audit': { screen: AuditScreen, access: 'admin' },
 };

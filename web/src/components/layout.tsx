@@ -47,6 +47,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
           <>
             <p className="nav-heading">Account Settings</p>
             <Link to="/admin/security">Security</Link>
+            <Link to="/admin/sso">Single sign-on</Link>
             <p className="nav-heading">System</p>
             <Link to="/admin/users">Users</Link>
             <Link to="/admin/audit">Audit log</Link>

@@ -1,10 +1,17 @@
 /** The console talks only to the public JSON API, like any other client. */
 
-export type ApiError = { error: string; message: string; retry_after?: number; methods?: string[] };
+export type ApiError = {
+  error: string;
+  message: string;
+  retry_after?: number;
+  methods?: string[];
+  /** For SSO users asked to step up: where to re-authenticate at the identity provider. */
+  sso_url?: string;
+};
 export type ApiResult<T> =
   { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError };
 
-export type VerificationMethod = 'totp' | 'email' | 'recovery_code';
+export type VerificationMethod = 'totp' | 'email' | 'recovery_code' | 'sso';
 export type Verification = { method: VerificationMethod; code: string };
 export type SessionStatus = 'mfa_required' | 'enrollment_required' | 'authenticated';
 

@@ -7,7 +7,17 @@ export const METHOD_LABELS: Record<VerificationMethod, string> = {
   totp: 'Authenticator App',
   email: 'Email',
   recovery_code: 'Recovery Code',
+  sso: 'Identity provider',
 };
+
+/** Set by the SSO callback when an SSO user came back from re-authenticating for a step-up. */
+function consumeSsoVerified(): boolean {
+  const url = new URL(window.location.href);
+  if (url.searchParams.get('sso') !== 'verified') return false;
+  url.searchParams.delete('sso');
+  window.history.replaceState(null, '', `${url.pathname}${url.search}`);
+  return true;
+}
 
 const RESEND_SECONDS = 30;
 
@@ -30,17 +40,19 @@ export function describeError(error: ApiError): string {
  */
 export function VerificationForm({
   methods,
+  ssoUrl,
   submitLabel = 'Verify',
   onSubmit,
   onCancel,
 }: {
   methods: VerificationMethod[];
+  ssoUrl?: string;
   submitLabel?: string;
   /** Resolves to an error to show, or null when done. */
   onSubmit(verification: Verification): Promise<ApiError | null>;
   onCancel?: () => void;
 }) {
-  const codeMethods = methods.filter((m) => m !== 'recovery_code');
+  const codeMethods = methods.filter((m) => m !== 'recovery_code' && m !== 'sso');
   const [method, setMethod] = useState<VerificationMethod>(codeMethods[0] ?? 'recovery_code');
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -55,6 +67,28 @@ export function VerificationForm({
   }, [sentAt]);
   const resendIn =
     sentAt === null ? 0 : Math.max(0, RESEND_SECONDS - Math.floor((now - sentAt) / 1000));
+
+  if (methods.includes('sso')) {
+    const back = encodeURIComponent(window.location.pathname + window.location.search);
+    return (
+      <div className="stack">
+        <p>
+          Your identity provider confirms it is you: sign in there again, then repeat this change
+          within 5 minutes.
+        </p>
+        <div className="actions">
+          <a className="button button-primary" href={`${ssoUrl ?? ''}&return_to=${back}`}>
+            Continue with your identity provider
+          </a>
+          {onCancel && (
+            <Button type="button" kind="secondary" onClick={onCancel}>
+              Cancel
+            </Button>
+          )}
+        </div>
+      </div>
+    );
+  }
 
   if (methods.length === 0) {
     return (
@@ -177,11 +211,13 @@ export function VerificationForm({
 export function VerificationModal({
   open,
   methods,
+  ssoUrl,
   onCancel,
   onSubmit,
 }: {
   open: boolean;
   methods: VerificationMethod[];
+  ssoUrl?: string;
   onCancel(): void;
   onSubmit(verification: Verification): Promise<ApiError | null>;
 }) {
@@ -208,14 +244,17 @@ export function useStepUp<T>(
   ) => Promise<{ ok: true; data: T } | { ok: false; error: ApiError }>,
 ) {
   const [methods, setMethods] = useState<VerificationMethod[] | null>(null);
+  const [ssoUrl, setSsoUrl] = useState<string | undefined>(undefined);
   const [pending, setPending] = useState<{
     resolve(value: { ok: true; data: T } | { ok: false; error: ApiError } | null): void;
   } | null>(null);
 
   async function run() {
-    const first = await action();
+    // Back from re-authenticating at the identity provider: the first try carries it.
+    const first = await action(consumeSsoVerified() ? { method: 'sso', code: '' } : undefined);
     if (first.ok || first.error.error !== 'verification_required') return first;
     setMethods((first.error.methods ?? []) as VerificationMethod[]);
+    setSsoUrl(first.error.sso_url);
     return new Promise<{ ok: true; data: T } | { ok: false; error: ApiError } | null>((resolve) =>
       setPending({ resolve }),
     );
@@ -225,6 +264,7 @@ export function useStepUp<T>(
     <VerificationModal
       open={methods !== null}
       methods={methods ?? []}
+      {...(ssoUrl ? { ssoUrl } : {})}
       onCancel={() => {
         setMethods(null);
         pending?.resolve(null);

@@ -16,6 +16,7 @@ import {
   safeNext,
   withNext,
 } from './auth-flow.ts';
+import { SsoErrorNotice, SsoSignIn } from './sign-in-sso.tsx';
 import './sign-in-flows.css';
 
 type LoginAnswer = { status: SessionStatus; aal: number; methods: VerificationMethod[] };
@@ -102,6 +103,7 @@ export function SignInScreen() {
     <CardPage title="Sign in">
       <form ref={formRef} className="stack" onSubmit={submit} noValidate>
         {expired && <Notice kind="warning">Your session expired. Sign in again.</Notice>}
+        <SsoErrorNotice code={search.get('sso_error')} />
         {failure && <Notice kind="error">{failure}</Notice>}
         <Field
           label="Organization"
@@ -141,6 +143,7 @@ export function SignInScreen() {
           {busy ? 'Signing in…' : 'Sign in'}
         </Button>
       </form>
+      <SsoSignIn org={org} />
     </CardPage>
   );
 }

@@ -144,6 +144,7 @@ export async function deleteAllFactors(
     .deleteFrom('recovery_codes')
     .where('user_id', '=', userId)
     .executeTakeFirst();
+  await refreshEnrollment(db, userId);
   return {
     factors: Number(factors.numDeletedRows),
     recovery_codes: Number(codes.numDeletedRows),

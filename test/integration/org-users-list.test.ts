@@ -188,6 +188,20 @@ test('Reset MFA: factors gone, old sessions 401, user emailed, next sign-in enro
     aal: 1,
     methods: [],
   });
+  // The users list and the counts follow at once.
+  const listed = await app.inject({
+    url: '/api/v1/org/users?mfa=enrolled',
+    headers: withSession(adminEnrolled.token),
+  });
+  assert.deepEqual(
+    listed.json().users.map((u: { email: string }) => u.email),
+    [admin.email],
+  );
+  const counts = await app.inject({
+    url: '/api/v1/org/mfa',
+    headers: withSession(adminEnrolled.token),
+  });
+  assert.equal(counts.json().users_enrolled, 1);
 
   const event = await store.db
     .selectFrom('audit_events')

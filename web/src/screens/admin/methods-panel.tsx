@@ -1,0 +1,95 @@
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { api } from '../../api.ts';
+import { Button, Notice } from '../../components/fields.tsx';
+import { describeError, useStepUp } from '../../components/verification.tsx';
+import type { AllowedMethods, OrgMfa } from './org-mfa.ts';
+
+const METHODS: { key: keyof AllowedMethods; label: string; text: string }[] = [
+  { key: 'totp', label: 'Authenticator App', text: 'Connect any third-party authenticator app.' },
+  { key: 'email', label: 'Email', text: 'Receive codes via email.' },
+];
+
+/** Seed 004, "Admin Setup: Enable Verification Methods". A sensitive action: step-up applies. */
+export function MethodsPanel({ orgMfa, onChanged }: { orgMfa: OrgMfa; onChanged(): void }) {
+  const id = useId();
+  const saved = orgMfa.methods;
+  const [methods, setMethods] = useState<AllowedMethods>(saved);
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+
+  useEffect(() => setMethods({ totp: saved.totp, email: saved.email }), [saved.totp, saved.email]);
+
+  const mfaOn = orgMfa.policy !== 'disabled';
+  const noneLeft = mfaOn && !methods.totp && !methods.email;
+  const changed = methods.totp !== saved.totp || methods.email !== saved.email;
+
+  const stepUp = useStepUp<{ methods: AllowedMethods }>((verification) =>
+    api('PUT', '/org/mfa/methods', { ...methods, ...(verification ? { verification } : {}) }),
+  );
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!changed || noneLeft) return;
+    setBusy(true);
+    setNotice(null);
+    const result = await stepUp.run();
+    setBusy(false);
+    if (!result) return;
+    if (!result.ok) return setNotice({ kind: 'error', text: describeError(result.error) });
+    setNotice({ kind: 'success', text: 'Verification methods saved.' });
+    onChanged();
+  }
+
+  return (
+    <section className="panel" aria-labelledby={`${id}-title`}>
+      <form className="stack" onSubmit={submit}>
+        <fieldset className="adm-switches">
+          <legend>
+            <h2 id={`${id}-title`}>Verification methods</h2>
+          </legend>
+          <p className="adm-muted">Turn on the verification methods you want users to enable.</p>
+          {METHODS.map(({ key, label, text }) => (
+            <div key={key} className="adm-switch-row">
+              <input
+                id={`${id}-${key}`}
+                type="checkbox"
+                role="switch"
+                className="adm-switch"
+                checked={methods[key]}
+                onChange={(event) => {
+                  setNotice(null);
+                  setMethods({ ...methods, [key]: event.target.checked });
+                }}
+                aria-describedby={`${id}-${key}-text`}
+              />
+              <div>
+                <label htmlFor={`${id}-${key}`} className="adm-option-title">
+                  {label}
+                </label>
+                <p id={`${id}-${key}-text`} className="adm-option-text">
+                  {text}
+                </p>
+              </div>
+            </div>
+          ))}
+        </fieldset>
+        <p className="adm-muted adm-footnote">
+          Turning a method off stops offering it. Users keep what they set up, and it works again if
+          you turn the method back on.
+        </p>
+        {noneLeft && (
+          <p className="field-error" role="alert">
+            Keep at least one method on while multi-factor authentication is on.
+          </p>
+        )}
+        {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
+        <div className="adm-form-footer">
+          <Button type="submit" busy={busy} disabled={!changed || noneLeft}>
+            Save methods
+          </Button>
+        </div>
+      </form>
+      {stepUp.modal}
+    </section>
+  );
+}

@@ -1,0 +1,32 @@
+import { api } from '../../api.ts';
+
+export type MfaStatus = 'enrolled' | 'not_enrolled' | 'sso';
+export type OrgUser = {
+  id: string;
+  email: string;
+  name: string;
+  role: 'admin' | 'member';
+  sso: boolean;
+  mfa: MfaStatus;
+};
+export type UsersPage = { users: OrgUser[]; next_cursor: string | null };
+
+/** The MFA column's values (seed 000: "Enrolled or Not Enrolled"; SSO users are listed as SSO). */
+export const MFA_LABELS: Record<MfaStatus, string> = {
+  enrolled: 'Enrolled',
+  not_enrolled: 'Not Enrolled',
+  sso: 'SSO',
+};
+
+export function listUsers(options: {
+  cursor?: string | null;
+  mfa?: MfaStatus | null;
+  limit?: number;
+}) {
+  const query = new URLSearchParams();
+  if (options.cursor) query.set('cursor', options.cursor);
+  if (options.mfa) query.set('mfa', options.mfa);
+  if (options.limit) query.set('limit', String(options.limit));
+  const search = query.toString();
+  return api<UsersPage>('GET', `/org/users${search ? `?${search}` : ''}`);
+}

@@ -1,12 +1,4 @@
-import {
-  createContext,
-  useCallback,
-  useContext,
-  useEffect,
-  useRef,
-  useState,
-  type ReactNode,
-} from 'react';
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { getMe, onSessionLost, type Me } from './api.ts';
 import { useRouter } from './router.tsx';
 
@@ -37,20 +29,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [refresh]);
 
   // A session that ends mid-use (expired, revoked) returns to sign-in, then back to where it was.
-  // Only a session that existed can expire: a first visit's 401 is simply "not signed in".
-  const hadSession = useRef(false);
-  useEffect(() => {
-    if (me) hadSession.current = true;
-  }, [me]);
+  // A session that ends mid-use (expired, revoked) returns to sign-in, then back to where it was.
+  // The sign-in page says "expired" only to a browser that was signed in (auth-flow.ts).
   useEffect(
     () =>
       onSessionLost(() => {
         setMe(null);
         const here = window.location.pathname + window.location.search;
-        if (hadSession.current && !PUBLIC_PATHS.includes(window.location.pathname)) {
+        if (!PUBLIC_PATHS.includes(window.location.pathname)) {
           navigate(`/sign-in?expired=1&next=${encodeURIComponent(here)}`, { replace: true });
         }
-        hadSession.current = false;
       }),
     [navigate],
   );
@@ -60,10 +48,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       value={{
         me,
         refresh,
-        signedOut: () => {
-          hadSession.current = false;
-          setMe(null);
-        },
+        signedOut: () => setMe(null),
       }}
     >
       {children}

@@ -7,7 +7,7 @@ import { emailKey, parseEmail } from '../core/validation.ts';
 import { appendAuditEvent } from '../store/audit.ts';
 import { findOrgById, findOrgBySlug } from '../store/orgs.ts';
 import type { Org, SsoConnection, User } from '../store/schema.ts';
-import { markSsoReauthentication } from '../store/sessions.ts';
+import { findSessionContext, markSsoReauthentication } from '../store/sessions.ts';
 import { findSsoConnection, insertSsoState, takeSsoState } from '../store/sso.ts';
 import { findUserForLogin, insertUser } from '../store/users.ts';
 import { startSession, type SignedIn } from './auth.ts';
@@ -66,6 +66,13 @@ export async function startSsoLogin(
     code_challenge_method: 'S256',
   };
   if (request.purpose === 'step_up') Object.assign(parameters, { prompt: 'login', max_age: '0' });
+  // Providers put auth_time, acr and amr in the ID token only when asked (OpenID Connect Core
+  // 2, 5.5): ask, where the provider supports the claims parameter.
+  if (client.serverMetadata().claims_parameter_supported) {
+    parameters.claims = JSON.stringify({
+      id_token: { auth_time: { essential: true }, acr: null, amr: null },
+    });
+  }
   return ok({ url: oidc.buildAuthorizationUrl(client, parameters).toString(), state });
 }
 
@@ -105,6 +112,7 @@ export async function completeSsoLogin(
   if (!org || !connection) return fail('sso_failed');
 
   let claims: oidc.IDToken;
+  let profile: EmailClaims;
   try {
     const client = await discoverClient(deps, connection);
     const verifier = Buffer.from(
@@ -124,11 +132,19 @@ export async function completeSsoLogin(
     const idToken = tokens.claims();
     if (!idToken) return fail('sso_failed');
     claims = idToken;
+    profile = { email: idToken.email, email_verified: idToken.email_verified };
+    // In the code flow the email scope's claims are the UserInfo endpoint's to give (OpenID
+    // Connect Core 5.4); many providers leave them out of the ID token. openid-client checks that
+    // the UserInfo answer is about the ID token's subject.
+    if (typeof idToken.email !== 'string' && client.serverMetadata().userinfo_endpoint) {
+      const info = await oidc.fetchUserInfo(client, tokens.access_token, idToken.sub);
+      profile = { email: info.email, email_verified: info.email_verified };
+    }
   } catch (error) {
     return fail(isNetworkFailure(error) ? 'sso_unavailable' : 'sso_failed');
   }
 
-  const identity = await identityOf(claims, connection);
+  const identity = await identityOf(profile, connection);
   if (!identity.ok) return identity;
   const authTime = typeof claims.auth_time === 'number' ? new Date(claims.auth_time * 1000) : null;
   const sso = {
@@ -145,6 +161,20 @@ export async function completeSsoLogin(
     }
     const user = await findUserForLogin(deps.db, org.slug, emailKey(identity.value));
     if (!user?.user.sso) return fail('sso_user_unknown');
+    // The step-up proves the session's own user: someone else signing in at the provider (a
+    // colleague at the same keyboard, an attacker with a stolen cookie) proves nothing.
+    const session = await findSessionContext(deps.db, pending.session_token_hash);
+    if (session?.user.id !== user.user.id) {
+      await appendAuditEvent(deps.db, {
+        type: 'sso.reauthentication_refused',
+        orgId: org.id,
+        targetUserId: session?.user.id ?? null,
+        ...origin,
+        details: { reason: 'other_identity', identity_user_id: user.user.id },
+        at: now,
+      });
+      return fail('sso_failed');
+    }
     await markSsoReauthentication(deps.db, pending.session_token_hash, now);
     await audit(deps, org, user.user, 'sso.reauthenticated', sso, origin);
     return ok({ purpose: 'step_up', user: user.user });
@@ -170,13 +200,18 @@ export async function completeSsoLogin(
   return ok({ purpose: 'login', signedIn });
 }
 
+type EmailClaims = { email?: unknown; email_verified?: unknown };
+
 async function identityOf(
-  claims: oidc.IDToken,
+  claims: EmailClaims,
   connection: SsoConnection,
 ): Promise<Result<string, 'sso_failed' | 'sso_email_unverified' | 'sso_domain_not_allowed'>> {
   const email = typeof claims.email === 'string' ? parseEmail(claims.email) : null;
   if (!email?.ok) return fail('sso_failed');
-  if (claims.email_verified === false) return fail('sso_email_unverified');
+  // Some providers (Amazon Cognito) send the boolean as a string.
+  if (claims.email_verified === false || claims.email_verified === 'false') {
+    return fail('sso_email_unverified');
+  }
   const domain = email.value.split('@').pop()?.toLowerCase() ?? '';
   const allowed = connection.allowed_domains;
   if (allowed.length > 0 && !allowed.includes(domain)) return fail('sso_domain_not_allowed');

@@ -57,6 +57,8 @@ export const errorMessages = {
   sso_user_unknown: 'No account in this organization matches this identity. Ask your admin.',
   sso_domain_not_allowed: 'This email domain is not allowed for this organization.',
   sso_email_unverified: 'The identity provider has not verified this email address.',
+  sso_subject_mismatch:
+    'This account is linked to another identity at the identity provider. Ask your admin.',
   invalid_issuer: 'The issuer must be an https URL (http only on this machine, for testing).',
   internal_error: 'Something went wrong on our side.',
 } as const;

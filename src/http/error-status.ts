@@ -54,6 +54,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   sso_user_unknown: 403,
   sso_domain_not_allowed: 403,
   sso_email_unverified: 403,
+  sso_subject_mismatch: 409,
   invalid_issuer: 400,
   internal_error: 500,
 };

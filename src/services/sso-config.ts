@@ -81,7 +81,7 @@ export async function saveSsoSettings(
       : existing!.client_secret_ciphertext;
     await saveSsoConnection(tx, {
       org_id: context.org.id,
-      issuer: input.issuer.replace(/\/+$/, ''),
+      issuer: normalizeIssuer(input.issuer),
       client_id: input.clientId,
       client_secret_ciphertext: secretCiphertext,
       allowed_domains: [...new Set(domains)],
@@ -139,4 +139,14 @@ export async function testSsoConnection(
   } catch {
     return fail('sso_unavailable');
   }
+}
+
+/**
+ * An issuer is compared to its discovery document's exactly. A root issuer typed with a trailing
+ * slash is the usual slip; an issuer with a path is kept as typed (its slash may be meaningful).
+ */
+function normalizeIssuer(raw: string): string {
+  const issuer = raw.trim();
+  const url = new URL(issuer);
+  return url.pathname === '/' && !url.search ? url.origin : issuer;
 }

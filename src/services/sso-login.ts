@@ -9,7 +9,7 @@ import { findOrgById, findOrgBySlug } from '../store/orgs.ts';
 import type { Org, SsoConnection, User } from '../store/schema.ts';
 import { findSessionContext, markSsoReauthentication } from '../store/sessions.ts';
 import { findSsoConnection, insertSsoState, takeSsoState } from '../store/sso.ts';
-import { findUserForLogin, insertUser } from '../store/users.ts';
+import { bindSsoSubject, findUserById, findUserForLogin, insertUser } from '../store/users.ts';
 import { startSession, type SignedIn } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { discoverClient, ssoRedirectUri } from './sso-client.ts';
@@ -86,6 +86,7 @@ type CallbackFailure = Failure<
   | 'sso_user_unknown'
   | 'sso_domain_not_allowed'
   | 'sso_email_unverified'
+  | 'sso_subject_mismatch'
 >;
 
 /**
@@ -132,13 +133,13 @@ export async function completeSsoLogin(
     const idToken = tokens.claims();
     if (!idToken) return fail('sso_failed');
     claims = idToken;
-    profile = { email: idToken.email, email_verified: idToken.email_verified };
+    profile = { email: idToken.email, email_verified: idToken.email_verified, name: idToken.name };
     // In the code flow the email scope's claims are the UserInfo endpoint's to give (OpenID
     // Connect Core 5.4); many providers leave them out of the ID token. openid-client checks that
     // the UserInfo answer is about the ID token's subject.
     if (typeof idToken.email !== 'string' && client.serverMetadata().userinfo_endpoint) {
       const info = await oidc.fetchUserInfo(client, tokens.access_token, idToken.sub);
-      profile = { email: info.email, email_verified: info.email_verified };
+      profile = { email: info.email, email_verified: info.email_verified, name: info.name };
     }
   } catch (error) {
     return fail(isNetworkFailure(error) ? 'sso_unavailable' : 'sso_failed');
@@ -163,8 +164,9 @@ export async function completeSsoLogin(
     if (!user?.user.sso) return fail('sso_user_unknown');
     // The step-up proves the session's own user: someone else signing in at the provider (a
     // colleague at the same keyboard, an attacker with a stolen cookie) proves nothing.
+    // Same person means same account and same subject at the provider.
     const session = await findSessionContext(deps.db, pending.session_token_hash);
-    if (session?.user.id !== user.user.id) {
+    if (session?.user.id !== user.user.id || user.user.sso_subject !== claims.sub) {
       await appendAuditEvent(deps.db, {
         type: 'sso.reauthentication_refused',
         orgId: org.id,
@@ -180,7 +182,14 @@ export async function completeSsoLogin(
     return ok({ purpose: 'step_up', user: user.user });
   }
 
-  const account = await accountFor(deps, org, connection, identity.value, now);
+  const name = typeof profile.name === 'string' ? profile.name : null;
+  const account = await accountFor(
+    deps,
+    org,
+    connection,
+    { email: identity.value, subject: claims.sub, name },
+    now,
+  );
   if (!account.ok) {
     await appendAuditEvent(deps.db, {
       type: 'sso.login_refused',
@@ -200,7 +209,7 @@ export async function completeSsoLogin(
   return ok({ purpose: 'login', signedIn });
 }
 
-type EmailClaims = { email?: unknown; email_verified?: unknown };
+type EmailClaims = { email?: unknown; email_verified?: unknown; name?: unknown };
 
 async function identityOf(
   claims: EmailClaims,
@@ -218,24 +227,39 @@ async function identityOf(
   return ok(email.value);
 }
 
+/**
+ * The account an SSO identity signs in to. An existing SSO user is bound to the provider's
+ * subject at the first sign-in; afterwards the same email with another subject is someone else
+ * (providers can reassign an address) and is refused.
+ */
 async function accountFor(
   deps: ServiceDeps,
   org: Org,
   connection: SsoConnection,
-  email: string,
+  identity: { email: string; subject: string; name: string | null },
   now: Date,
-): Promise<Result<User, 'sso_account_conflict' | 'sso_user_unknown'>> {
+): Promise<Result<User, 'sso_account_conflict' | 'sso_user_unknown' | 'sso_subject_mismatch'>> {
+  const { email, subject } = identity;
   const existing = await findUserForLogin(deps.db, org.slug, emailKey(email));
-  if (existing) return existing.user.sso ? ok(existing.user) : fail('sso_account_conflict');
+  if (existing) {
+    const user = existing.user;
+    if (!user.sso) return fail('sso_account_conflict');
+    if (user.sso_subject === null && (await bindSsoSubject(deps.db, user.id, subject))) {
+      return ok({ ...user, sso_subject: subject });
+    }
+    const current = user.sso_subject ?? (await findUserById(deps.db, user.id))?.sso_subject;
+    return current === subject ? ok(user) : fail('sso_subject_mismatch');
+  }
   if (!connection.create_users) return fail('sso_user_unknown');
   const created = await insertUser(deps.db, {
     org_id: org.id,
     email,
     email_key: emailKey(email),
-    name: email.split('@')[0] ?? email,
+    name: identity.name?.trim().slice(0, 200) || email.split('@')[0] || email,
     role: 'member',
     password_hash: null,
     sso: true,
+    sso_subject: subject,
     created_at: now,
   });
   if (!created) return fail('sso_account_conflict');

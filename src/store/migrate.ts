@@ -5,6 +5,7 @@ import * as emailChallenges from './migrations/0003-email-challenges.ts';
 import * as usersMfaEnrolled from './migrations/0004-users-mfa-enrolled.ts';
 import * as passwordResetTokens from './migrations/0005-password-reset-tokens.ts';
 import * as sso from './migrations/0006-sso.ts';
+import * as ssoSubject from './migrations/0007-sso-subject.ts';
 
 /** Migrations are listed here, in order, so that they ship inside the code with no file lookup. */
 const migrations = {
@@ -14,6 +15,7 @@ const migrations = {
   '0004-users-mfa-enrolled': usersMfaEnrolled,
   '0005-password-reset-tokens': passwordResetTokens,
   '0006-sso': sso,
+  '0007-sso-subject': ssoSubject,
 };
 
 export async function migrateToLatest(

@@ -30,6 +30,8 @@ export interface UsersTable {
   /** PHC string (algorithm and parameters included); null for SSO users. */
   password_hash: string | null;
   sso: Generated<boolean>;
+  /** The identity provider's `sub` for an SSO user, bound at the first SSO sign-in. */
+  sso_subject: Generated<string | null>;
   /** Has an active factor; derived, refreshed with every factor write (store/factors.ts). */
   mfa_enrolled: Generated<boolean>;
   /** Bumped to end every session of the user in one row update. */

@@ -90,3 +90,19 @@ export async function convertUserToSso(db: Kysely<Database>, userId: string): Pr
     .where('id', '=', userId)
     .execute();
 }
+
+/** Binds a subject to an SSO user who has none yet; false when another one got there first. */
+export async function bindSsoSubject(
+  db: Kysely<Database>,
+  userId: string,
+  subject: string,
+): Promise<boolean> {
+  const row = await db
+    .updateTable('users')
+    .set({ sso_subject: subject })
+    .where('id', '=', userId)
+    .where('sso_subject', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1003,3 +1003,46 @@ test('step-up start needs the SSO user’s own session in this org', async (t) =
   assert.equal(elsewhere.statusCode, 401);
   assert.equal((await app.inject({ url, headers: withSession(token) })).statusCode, 302);
 });
+
+test('the first sign-in binds the provider’s subject; the same email with another subject is refused', async (t) => {
+  const { app, provider, addSsoUser, ssoSignIn } = await ssoOrg();
+  t.after(() => app.close());
+  const alice = await addSsoUser('alice');
+  const first = await ssoSignIn({ account: alice.account });
+  assert.equal(callbackOf(first.journey).status, 302);
+  assert.ok(first.browser.cookie('portcullis_session'));
+  const row = await store.db
+    .selectFrom('users')
+    .select('sso_subject')
+    .where('id', '=', alice.id)
+    .executeTakeFirstOrThrow();
+  assert.equal(row.sso_subject, alice.account);
+
+  // The provider gave alice's address to a new person (a new subject).
+  const newcomer = provider.addAccount(`sub-${randomBytes(6).toString('hex')}`, {
+    email: alice.email,
+  });
+  const second = await ssoSignIn({ account: newcomer });
+  assertRefused(second.journey, 'sso_subject_mismatch');
+  // Alice herself still signs in.
+  const again = await ssoSignIn({ account: alice.account });
+  assert.ok(again.browser.cookie('portcullis_session'));
+});
+
+test('a user created at the first sign-in takes the provider’s name and subject', async (t) => {
+  const { app, slug, provider, ssoSignIn } = await ssoOrg({ createUsers: true });
+  t.after(() => app.close());
+  const email = `newbie@${slug}.test`;
+  const account = provider.addAccount(`sub-${randomBytes(6).toString('hex')}`, {
+    email,
+    name: 'Nora Newbie',
+  });
+  const { browser } = await ssoSignIn({ account });
+  assert.ok(browser.cookie('portcullis_session'));
+  const row = await store.db
+    .selectFrom('users')
+    .select(['name', 'sso', 'sso_subject', 'role'])
+    .where('email_key', '=', email)
+    .executeTakeFirstOrThrow();
+  assert.deepEqual(row, { name: 'Nora Newbie', sso: true, sso_subject: account, role: 'member' });
+});

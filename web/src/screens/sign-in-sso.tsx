@@ -10,6 +10,8 @@ const SSO_ERRORS: Record<string, string> = {
   sso_domain_not_allowed: 'Your email domain is not allowed for this organization.',
   sso_email_unverified: 'Your identity provider has not verified your email address.',
   sso_unavailable: 'The identity provider cannot be reached. Try again later.',
+  sso_subject_mismatch:
+    'This account is linked to another identity at your identity provider. Ask your admin.',
 };
 
 /** Why a single sign-on came back without a session (the callback redirects here with a code). */

@@ -62,6 +62,12 @@ export const VerificationSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The body of an action whose only field is its step-up: `{verification?}`. */
+export const WithVerificationBody = Type.Object(
+  { verification: Type.Optional(VerificationSchema) },
+  { additionalProperties: false },
+);
+
 export const ALL_SESSION_STATUSES = [
   'mfa_required',
   'enrollment_required',

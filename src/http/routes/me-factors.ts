@@ -2,13 +2,8 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { disableMethod, regenerateRecoveryCodes } from '../../services/factor-management.ts';
 import type { RouteContext } from '../route-context.ts';
 import { sendFailure } from '../error-status.ts';
-import { ErrorSchema, VerificationSchema, authErrors, emptyBodyAsObject } from '../schemas.ts';
+import { authErrors, emptyBodyAsObject, ErrorSchema, WithVerificationBody } from '../schemas.ts';
 import { authOf, requestOrigin, requireSession } from '../session.ts';
-
-const WithVerification = Type.Object(
-  { verification: Type.Optional(VerificationSchema) },
-  { additionalProperties: false },
-);
 
 /** Managing the methods one has: a fully signed-in session and, when MFA applies, a fresh code. */
 export const meFactorRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
@@ -24,7 +19,7 @@ export const meFactorRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       schema: {
         tags: ['me'],
         params: Type.Object({ method: Type.Union([Type.Literal('totp'), Type.Literal('email')]) }),
-        body: WithVerification,
+        body: WithVerificationBody,
         response: { 204: Type.Null(), 409: ErrorSchema, ...authErrors },
       },
     },
@@ -46,7 +41,7 @@ export const meFactorRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       preValidation: emptyBodyAsObject,
       schema: {
         tags: ['me'],
-        body: WithVerification,
+        body: WithVerificationBody,
         response: {
           200: Type.Object({ recovery_codes: Type.Array(Type.String()) }),
           409: ErrorSchema,

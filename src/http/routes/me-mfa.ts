@@ -4,11 +4,11 @@ import { confirmTotpSetup, startTotpSetup } from '../../services/totp-enrollment
 import type { RouteContext } from '../route-context.ts';
 import { sendFailure } from '../error-status.ts';
 import {
-  Code,
-  ErrorSchema,
-  VerificationSchema,
   authErrors,
+  Code,
   emptyBodyAsObject,
+  ErrorSchema,
+  WithVerificationBody,
 } from '../schemas.ts';
 import { authOf, requestOrigin, requireSession, setSessionCookie } from '../session.ts';
 
@@ -52,10 +52,7 @@ export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       preValidation: emptyBodyAsObject,
       schema: {
         tags: ['me'],
-        body: Type.Object(
-          { verification: Type.Optional(VerificationSchema) },
-          { additionalProperties: false },
-        ),
+        body: WithVerificationBody,
         response: {
           200: Type.Object({
             secret: Type.String(),
@@ -89,10 +86,7 @@ export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       preValidation: emptyBodyAsObject,
       schema: {
         tags: ['me'],
-        body: Type.Object(
-          { verification: Type.Optional(VerificationSchema) },
-          { additionalProperties: false },
-        ),
+        body: WithVerificationBody,
         response: {
           202: Type.Object({ expires_at: Type.String() }),
           503: ErrorSchema,

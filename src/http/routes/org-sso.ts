@@ -8,7 +8,13 @@ import {
 } from '../../services/sso-config.ts';
 import type { RouteContext } from '../route-context.ts';
 import { sendError, sendFailure } from '../error-status.ts';
-import { ErrorSchema, VerificationSchema, authErrors, emptyBodyAsObject } from '../schemas.ts';
+import {
+  authErrors,
+  emptyBodyAsObject,
+  ErrorSchema,
+  VerificationSchema,
+  WithVerificationBody,
+} from '../schemas.ts';
 import { authOf, requestOrigin, requireSession } from '../session.ts';
 
 const Settings = Type.Object({
@@ -19,11 +25,6 @@ const Settings = Type.Object({
   redirect_uri: Type.String(),
   start_url: Type.String(),
 });
-
-const WithVerification = Type.Object(
-  { verification: Type.Optional(VerificationSchema) },
-  { additionalProperties: false },
-);
 
 const errors = { 404: ErrorSchema, 409: ErrorSchema, 502: ErrorSchema, ...authErrors };
 
@@ -95,7 +96,11 @@ export const orgSsoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     '/org/sso/remove',
     {
       preValidation: emptyBodyAsObject,
-      schema: { tags: ['org'], body: WithVerification, response: { 204: Type.Null(), ...errors } },
+      schema: {
+        tags: ['org'],
+        body: WithVerificationBody,
+        response: { 204: Type.Null(), ...errors },
+      },
     },
     async (request, reply) => {
       const result = await removeSsoSettings(
@@ -131,7 +136,7 @@ export const orgSsoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       schema: {
         tags: ['org'],
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-        body: WithVerification,
+        body: WithVerificationBody,
         response: { 204: Type.Null(), ...errors },
       },
     },

@@ -6,15 +6,15 @@ import type { RouteContext } from '../route-context.ts';
 import { sendError, sendFailure } from '../error-status.ts';
 import { PageQuery, pageOf, readPage } from '../pagination.ts';
 import {
+  authErrors,
   Email,
+  emptyBodyAsObject,
   ErrorSchema,
   Name,
   Password,
   Role,
   UserSchema,
-  VerificationSchema,
-  authErrors,
-  emptyBodyAsObject,
+  WithVerificationBody,
 } from '../schemas.ts';
 import { authOf, requestOrigin, requireSession } from '../session.ts';
 
@@ -113,10 +113,7 @@ export const orgUserRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       schema: {
         tags: ['org'],
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-        body: Type.Object(
-          { verification: Type.Optional(VerificationSchema) },
-          { additionalProperties: false },
-        ),
+        body: WithVerificationBody,
         response: { 204: Type.Null(), 404: ErrorSchema, 409: ErrorSchema, ...authErrors },
       },
     },

@@ -1,9 +1,12 @@
 import { resolve } from 'node:path';
+import { AUTH_REQUESTS_PER_IP_PER_MINUTE, DEFAULT_POOL_SIZE } from './core/limits.ts';
 
 export type Config = {
   port: number;
   host: string;
   databaseUrl: string | null;
+  /** Connections each instance keeps to PostgreSQL (PGlite has exactly one). */
+  databasePoolSize: number;
   dataDir: string;
   baseUrl: URL | null;
   smtpUrl: string | null;
@@ -11,6 +14,8 @@ export type Config = {
   redisUrl: string | null;
   /** Trust X-Forwarded-For only from proxies named here; off by default. */
   trustProxy: boolean | string;
+  /** Per-IP ceiling on the unauthenticated auth routes (sign-in, reset, setup, SSO start). */
+  authRequestsPerIpPerMinute: number;
   logLevel: string;
   /** 32 bytes; null means "generate one in the data dir", allowed only with the embedded database. */
   encryptionKey: Buffer | null;
@@ -28,15 +33,37 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: parsePort(env.PORT),
     host: env.HOST?.trim() || '127.0.0.1',
     databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
+    databasePoolSize: parsePositiveInteger('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, {
+      fallback: DEFAULT_POOL_SIZE,
+      max: 1000,
+    }),
     dataDir: resolve(env.PORTCULLIS_DATA_DIR?.trim() || './data'),
     baseUrl: parseBaseUrl(env.PORTCULLIS_BASE_URL),
     smtpUrl: parseOptionalUrl('SMTP_URL', env.SMTP_URL, ['smtp:', 'smtps:']),
     mailFrom: env.PORTCULLIS_MAIL_FROM?.trim() || 'Portcullis <portcullis@localhost>',
     redisUrl: parseOptionalUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']),
     trustProxy: parseTrustProxy(env.PORTCULLIS_TRUST_PROXY),
+    authRequestsPerIpPerMinute: parsePositiveInteger(
+      'PORTCULLIS_AUTH_RATE_LIMIT',
+      env.PORTCULLIS_AUTH_RATE_LIMIT,
+      { fallback: AUTH_REQUESTS_PER_IP_PER_MINUTE, max: 1_000_000 },
+    ),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     encryptionKey: parseEncryptionKey(env.PORTCULLIS_ENCRYPTION_KEY),
   };
+}
+
+function parsePositiveInteger(
+  name: string,
+  raw: string | undefined,
+  { fallback, max }: { fallback: number; max: number },
+): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new ConfigError(`${name} must be an integer from 1 to ${max}`);
+  }
+  return value;
 }
 
 function parsePort(raw: string | undefined): number {

@@ -15,14 +15,21 @@ export type Runtime = { store: Store; deps: ServiceDeps };
 export async function openRuntime(
   config: Pick<
     Config,
-    'databaseUrl' | 'dataDir' | 'encryptionKey' | 'smtpUrl' | 'mailFrom' | 'baseUrl' | 'port'
+    | 'databaseUrl'
+    | 'databasePoolSize'
+    | 'dataDir'
+    | 'encryptionKey'
+    | 'smtpUrl'
+    | 'mailFrom'
+    | 'baseUrl'
+    | 'port'
   >,
 ): Promise<Runtime> {
   // Checked before the database is opened: a missing key must stop start-up, not a later request.
   const keys = deriveServerKeys(loadMasterKey(config));
   const store = await openStore(
     config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl }
+      ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
       : { kind: 'pglite', dataDir: config.dataDir },
   );
   await store.migrate();

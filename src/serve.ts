@@ -1,8 +1,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { PRUNE_INTERVAL_SECONDS } from './core/limits.ts';
 import { buildApp } from './http/app.ts';
 import { openRuntime } from './runtime.ts';
+import type { ServiceDeps } from './services/deps.ts';
+import { pruneExpired } from './services/pruning.ts';
 import { issueSetupTokenIfEmpty } from './services/setup.ts';
 
 /** Starts the server; SIGTERM and SIGINT stop taking requests, finish those in flight, then exit. */
@@ -10,6 +14,8 @@ export async function serve(config: Config): Promise<void> {
   const { store, deps } = await openRuntime(config);
   const app = await buildApp({ store, deps, config });
   app.addHook('onClose', async () => store.close());
+  // Before listen: Fastify refuses new hooks (the timer's onClose) once it listens.
+  schedulePruning(app, deps);
   const address = await app.listen({ port: config.port, host: config.host });
   if (!existsSync(fileURLToPath(new URL('../web/dist/index.html', import.meta.url)))) {
     app.log.warn('the console is not built: run `npm run build` (npm start builds it itself)');
@@ -39,4 +45,16 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** Every instance prunes expired rows now and then; the deletes are safe to run concurrently. */
+function schedulePruning(app: FastifyInstance, deps: ServiceDeps): void {
+  const timer = setInterval(() => {
+    app.backgroundTasks.run('pruning expired rows', async () => {
+      const pruned = await pruneExpired(deps);
+      app.log.info({ pruned }, 'expired rows pruned');
+    });
+  }, PRUNE_INTERVAL_SECONDS * 1000);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
 }

@@ -26,6 +26,12 @@ export const PASSWORD_LOCK_SECONDS = 15 * 60;
 /** Per-IP ceiling on the unauthenticated auth routes, on top of the per-account lock. */
 export const AUTH_REQUESTS_PER_IP_PER_MINUTE = 60;
 
+/**
+ * PostgreSQL connections per instance. Each request holds one for a few short queries, and the
+ * argon2id hash runs outside any transaction, so 10 keep two cores busy; raise it with the cores.
+ */
+export const DEFAULT_POOL_SIZE = 10;
+
 /** Bodies are small JSON documents; anything bigger is a mistake or an attack. */
 export const REQUEST_BODY_MAX_BYTES = 16 * 1024;
 
@@ -52,3 +58,11 @@ export const SSO_STATE_SECONDS = 10 * 60;
 export const SSO_REAUTH_SECONDS = 5 * 60;
 /** Clock skew allowed between us and the identity provider when checking auth_time. */
 export const SSO_CLOCK_SKEW_SECONDS = 30;
+
+/** Expired rows are deleted by every instance this often. */
+export const PRUNE_INTERVAL_SECONDS = 10 * 60;
+/**
+ * Expired codes and links are kept a day before deletion: the hourly send limits count them, and
+ * the audit log may need to tell a late click from a forged link.
+ */
+export const EXPIRED_ROW_RETENTION_SECONDS = 24 * 60 * 60;

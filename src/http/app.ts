@@ -7,10 +7,9 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import type { Config } from '../config.ts';
-import { REQUEST_BODY_MAX_BYTES } from '../core/limits.ts';
+import { AUTH_REQUESTS_PER_IP_PER_MINUTE, REQUEST_BODY_MAX_BYTES } from '../core/limits.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import type { Store } from '../store/db.ts';
 import { installBackgroundTasks } from './background.ts';
@@ -33,12 +32,14 @@ import { orgMfaChangeRoutes } from './routes/org-mfa-changes.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { orgUserRoutes } from './routes/org-users.ts';
 import { setupRoutes } from './routes/setup.ts';
+import { perIpLimit } from './route-context.ts';
 import { cookieSettings } from './session.ts';
 
 export type AppOptions = {
   store: Store;
   deps: ServiceDeps;
-  config: Pick<Config, 'baseUrl' | 'trustProxy' | 'logLevel' | 'redisUrl'>;
+  config: Pick<Config, 'baseUrl' | 'trustProxy' | 'logLevel' | 'redisUrl'> &
+    Partial<Pick<Config, 'authRequestsPerIpPerMinute'>>;
   /** Where JSON logs go (stdout when absent); tests pass a stream to read them. */
   logStream?: DestinationStream;
 };
@@ -103,7 +104,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: secure ? [] : null } },
   });
   await app.register(cookie);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false }) : undefined;
+  const redis = config.redisUrl
+    ? new (await import('ioredis')).Redis(config.redisUrl, { lazyConnect: false })
+    : undefined;
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
   await app.register(rateLimit, {
     global: false,
@@ -122,7 +125,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   installOriginCheck(app, config.baseUrl);
 
-  const context = { deps, cookie: cookieSettings(config.baseUrl) };
+  const context = {
+    deps,
+    cookie: cookieSettings(config.baseUrl),
+    perIpAuthLimit: perIpLimit(
+      config.authRequestsPerIpPerMinute ?? AUTH_REQUESTS_PER_IP_PER_MINUTE,
+    ),
+  };
   await app.register(operationsRoutes, { store, metrics });
   await app.register(
     async (api) => {

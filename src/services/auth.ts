@@ -23,6 +23,7 @@ import {
   deleteSession,
   findSessionContext,
   insertSession,
+  replaceSessionToken,
   touchSession,
   type SessionContext,
 } from '../store/sessions.ts';
@@ -220,6 +221,17 @@ export async function rotateSession(
   next: { status: SessionStatus; aal: number },
   origin: RequestOrigin,
 ): Promise<SignedIn> {
-  await deleteSession(db, context.session.token_hash);
-  return startSession(deps, { user: context.user, org: context.org, ...next }, origin, db);
+  const { user, org } = context;
+  const token = generateToken(deps.randomBytes, SESSION_TOKEN_BYTES);
+  const replaced = await replaceSessionToken(db, context.session.token_hash, {
+    tokenHash: hashToken(token),
+    user,
+    org,
+    ...next,
+    now: deps.clock.now(),
+    ip: origin.ip,
+    userAgent: origin.userAgent,
+  });
+  if (replaced) return { token, session: replaced, user, org };
+  return startSession(deps, { user, org, ...next }, origin, db);
 }

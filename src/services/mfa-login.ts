@@ -3,12 +3,8 @@ import { statusAfterVerification } from '../core/mfa-policy.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import { rotateSession, type SignedIn } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
-import { orgMfaOf, userMfaOf } from './mfa-state.ts';
-import {
-  verifySecondFactor,
-  type TooManyAttempts,
-  type VerificationInput,
-} from './verification.ts';
+import { orgMfaOf } from './mfa-state.ts';
+import { verifyFactor, type TooManyAttempts, type VerificationInput } from './verification.ts';
 
 /**
  * The second step of sign-in. The code is consumed and the session replaced (new token, AAL2) in
@@ -22,15 +18,9 @@ export async function completeMfaLogin(
 ): Promise<Result<SignedIn, 'invalid_code'> | Failure<'mfa_not_pending'> | TooManyAttempts> {
   if (context.session.status !== 'mfa_required') return fail('mfa_not_pending');
   return deps.db.transaction().execute(async (tx) => {
-    const verified = await verifySecondFactor(deps, tx, context, input, {
-      origin,
-      purpose: 'login',
-    });
+    const verified = await verifyFactor(deps, tx, context, input, { origin, purpose: 'login' });
     if (!verified.ok) return verified;
-    const status = statusAfterVerification(
-      orgMfaOf(context.org),
-      await userMfaOf(tx, context.user),
-    );
+    const status = statusAfterVerification(orgMfaOf(context.org), verified.value.userMfa);
     return ok(await rotateSession(deps, tx, context, { status, aal: 2 }, origin));
   });
 }

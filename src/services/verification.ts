@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { fail, ok, type Failure, type Result } from '../core/errors.ts';
 import { MFA_LOCK_SECONDS, MFA_MAX_FAILURES } from '../core/limits.ts';
-import { offeredMethods, type VerificationMethod } from '../core/mfa-policy.ts';
+import { offeredMethods, type UserMfa, type VerificationMethod } from '../core/mfa-policy.ts';
 import { normalizeRecoveryCode } from '../core/recovery-codes.ts';
 import { decryptSecret, hmacCode } from '../core/secret-box.ts';
 import { matchTotpStep } from '../core/totp.ts';
@@ -9,20 +9,22 @@ import { clearAttempts, reserveAttempt } from '../store/attempt-counters.ts';
 import { recoveryCodeUsedMessage } from '../mail/templates.ts';
 import { appendAuditEvent } from '../store/audit.ts';
 import { notifyUser } from './notify.ts';
-import { consumeTotpStep, findFactor } from '../store/factors.ts';
+import { consumeTotpStep } from '../store/factors.ts';
 import { consumeRecoveryCode } from '../store/recovery-codes.ts';
-import type { Database } from '../store/schema.ts';
+import type { Database, Factor } from '../store/schema.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import { findOpenChallengeId } from '../store/email-challenges.ts';
 import { redeemEmailCode } from './email-codes.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
-import { orgMfaOf, userMfaOf } from './mfa-state.ts';
+import { activeFactorsOf, orgMfaOf, userMfaOf } from './mfa-state.ts';
 
 /** 'sso' is the SSO user's step-up by re-authentication (services/step-up.ts), never a code. */
 export type VerificationInput = { method: VerificationMethod | 'sso'; code: string };
 export type VerificationPurpose = 'login' | 'step_up';
 export type TooManyAttempts = Failure<'too_many_attempts'> & { retryAfterSeconds: number };
 export type VerificationResult = Result<VerificationMethod, 'invalid_code'> | TooManyAttempts;
+/** A verification that passed, with the user's factors as they are after it. */
+export type Verified = { method: VerificationMethod; userMfa: UserMfa };
 
 export function totpSecretAad(userId: string): string {
   return `totp:${userId}`;
@@ -41,6 +43,18 @@ export async function verifySecondFactor(
   input: VerificationInput,
   context: { origin: RequestOrigin; purpose: VerificationPurpose },
 ): Promise<VerificationResult> {
+  const verified = await verifyFactor(deps, db, subject, input, context);
+  return verified.ok ? ok(verified.value.method) : verified;
+}
+
+/** verifySecondFactor, also answering the user's factors after the verification. */
+export async function verifyFactor(
+  deps: ServiceDeps,
+  db: Kysely<Database>,
+  subject: SessionContext,
+  input: VerificationInput,
+  context: { origin: RequestOrigin; purpose: VerificationPurpose },
+): Promise<Result<Verified, 'invalid_code'> | TooManyAttempts> {
   const { user, org } = subject;
   const now = deps.clock.now();
   const counterKey = `mfa:${user.id}`;
@@ -63,8 +77,11 @@ export async function verifySecondFactor(
     };
   }
 
-  const offered = offeredMethods(orgMfaOf(org), await userMfaOf(db, user));
+  // One round trip for what the check needs: the methods on offer and the TOTP secret.
+  const { factors, userMfa } = await activeFactorsOf(db, user);
+  const offered = offeredMethods(orgMfaOf(org), userMfa);
   const method = input.method;
+  const totpFactor = factors.find((factor) => factor.type === 'totp');
   const accepted =
     method !== 'sso' &&
     offered.includes(method) &&
@@ -72,7 +89,7 @@ export async function verifySecondFactor(
       deps,
       db,
       subject,
-      { method, code: input.code },
+      { method, code: input.code, totpFactor },
       { now, purpose: context.purpose },
     ));
   if (!accepted) {
@@ -88,24 +105,27 @@ export async function verifySecondFactor(
   await clearAttempts(db, counterKey);
   await audit('mfa.verified', { method });
   if (method === 'recovery_code') {
-    const remaining = (await userMfaOf(db, user)).recoveryCodesRemaining;
-    await audit('mfa.recovery_code_used', { remaining });
-    notifyUser(deps, user.email, recoveryCodeUsedMessage(org.name, remaining));
+    // Counted again, not decremented: another code of the same user may have been spent meanwhile.
+    const after = await userMfaOf(db, user);
+    await audit('mfa.recovery_code_used', { remaining: after.recoveryCodesRemaining });
+    notifyUser(deps, user.email, recoveryCodeUsedMessage(org.name, after.recoveryCodesRemaining));
+    return ok({ method, userMfa: after });
   }
-  return ok(method as VerificationMethod);
+  // A TOTP step or an emailed code changes no method and no recovery code.
+  return ok({ method: method as VerificationMethod, userMfa });
 }
 
 async function checkCode(
   deps: ServiceDeps,
   db: Kysely<Database>,
   subject: SessionContext,
-  input: { method: VerificationMethod; code: string },
+  input: { method: VerificationMethod; code: string; totpFactor: Factor | undefined },
   context: { now: Date; purpose: VerificationPurpose },
 ): Promise<boolean> {
   const { user, org, session } = subject;
   const { now } = context;
   if (input.method === 'totp') {
-    const factor = await findFactor(db, user.id, 'totp', 'active');
+    const factor = input.totpFactor;
     if (!factor?.secret_ciphertext) return false;
     const secret = decryptSecret(
       deps.keys.encryption,

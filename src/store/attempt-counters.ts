@@ -40,7 +40,12 @@ export async function reserveAttempt(
     .where('key', '=', key)
     .executeTakeFirst();
   const lockedUntil = locked?.locked_until ?? lockUntil;
-  const retryAfterSeconds = Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000));
+  // `now` was read before this request waited for the row: a parallel request that read the clock
+  // later may have set the lock, so the time left is capped at the lock's length.
+  const retryAfterSeconds = Math.min(
+    lockSeconds,
+    Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000)),
+  );
   return { allowed: false, retryAfterSeconds };
 }
 

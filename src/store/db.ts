@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { PGlite } from '@electric-sql/pglite';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { DEFAULT_POOL_SIZE } from '../core/limits.ts';
+import { prepareStatements } from './prepared-statements.ts';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrate.ts';
 
 export type DatabaseTarget =
-  { kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string; schema?: string };
+  | { kind: 'pglite'; dataDir: string | null }
+  | { kind: 'postgres'; url: string; schema?: string; poolSize?: number };
 
 export type Store = {
   db: Kysely<Database>;
@@ -51,6 +52,9 @@ async function openKysely(
 ): Promise<{ db: Kysely<Database>; schema?: string }> {
   if (target.kind === 'pglite') {
     if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
+    // Loaded only when used: a server on PostgreSQL never pays the embedded database's memory.
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { PGliteDialect } = await import('kysely-pglite-dialect');
     const pglite = await PGlite.create(target.dataDir ?? undefined);
     return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }) };
   }
@@ -58,7 +62,12 @@ async function openKysely(
   // JIT compilation pays off for long analytic queries, never for the short indexed ones an
   // identity service runs; it once turned a 0.5 ms page of users into 145 ms of compiling.
   const options = ['-c jit=off', ...(schema ? [`-c search_path=${quoteIdentifier(schema)}`] : [])];
-  const pool = new pg.Pool({ connectionString: target.url, max: 10, options: options.join(' ') });
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: target.poolSize ?? DEFAULT_POOL_SIZE,
+    options: options.join(' '),
+  });
+  prepareStatements(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   return schema ? { db, schema } : { db };

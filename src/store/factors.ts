@@ -7,6 +7,32 @@ export type UserFactorSummary = {
   recoveryCodesRemaining: number;
 };
 
+/** The user's active factors (secrets included) and unused recovery codes, in one round trip. */
+export async function findActiveFactors(
+  db: Kysely<Database>,
+  userId: string,
+): Promise<{ factors: Factor[]; recoveryCodesRemaining: number }> {
+  // The one-row count on the left keeps the count when the user has no factor at all.
+  const rows = await db
+    .selectFrom(
+      db
+        .selectFrom('recovery_codes')
+        .select((eb) => eb.fn.countAll<number>().as('remaining'))
+        .where('user_id', '=', userId)
+        .where('used_at', 'is', null)
+        .as('codes'),
+    )
+    .leftJoin('factors', (join) =>
+      join.on('factors.user_id', '=', userId).on('factors.state', '=', 'active'),
+    )
+    .selectAll('factors')
+    .select('codes.remaining')
+    .orderBy('factors.type')
+    .execute();
+  const factors = rows.filter((row) => row.id !== null) as unknown as Factor[];
+  return { factors, recoveryCodesRemaining: Number(rows[0]?.remaining ?? 0) };
+}
+
 /** The user's active methods and unused recovery codes, in one round trip. */
 export async function summarizeFactors(
   db: Kysely<Database>,
@@ -20,16 +46,6 @@ export async function summarizeFactors(
         where user_id = ${userId} and used_at is null) as remaining`.execute(db);
   const row = result.rows[0];
   return { activeMethods: row?.methods ?? [], recoveryCodesRemaining: row?.remaining ?? 0 };
-}
-
-export async function listActiveFactors(db: Kysely<Database>, userId: string): Promise<Factor[]> {
-  return db
-    .selectFrom('factors')
-    .selectAll()
-    .where('user_id', '=', userId)
-    .where('state', '=', 'active')
-    .orderBy('type')
-    .execute();
 }
 
 export async function findFactor(
@@ -88,6 +104,18 @@ export async function activatePendingFactor(
   now: Date,
   lastUsedStep: bigint | null,
 ): Promise<boolean> {
+  // Two confirmations of one setup (a double submit) race here. Without this row lock, the second
+  // could read the factor as pending, then, once the first commits, delete it as "the active one
+  // to replace" and fail its own update: the first answered 200 and its factor would be gone. With
+  // it, the second waits for the first and finds the factor no longer pending.
+  const stillPending = await db
+    .selectFrom('factors')
+    .select('id')
+    .where('id', '=', factor.id)
+    .where('state', '=', 'pending')
+    .forUpdate()
+    .executeTakeFirst();
+  if (!stillPending) return false;
   await db
     .deleteFrom('factors')
     .where('user_id', '=', factor.user_id)

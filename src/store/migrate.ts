@@ -6,6 +6,7 @@ import * as usersMfaEnrolled from './migrations/0004-users-mfa-enrolled.ts';
 import * as passwordResetTokens from './migrations/0005-password-reset-tokens.ts';
 import * as sso from './migrations/0006-sso.ts';
 import * as ssoSubject from './migrations/0007-sso-subject.ts';
+import * as expiryIndexes from './migrations/0008-expiry-indexes.ts';
 
 /** Migrations are listed here, in order, so that they ship inside the code with no file lookup. */
 const migrations = {
@@ -16,6 +17,7 @@ const migrations = {
   '0005-password-reset-tokens': passwordResetTokens,
   '0006-sso': sso,
   '0007-sso-subject': ssoSubject,
+  '0008-expiry-indexes': expiryIndexes,
 };
 
 export async function migrateToLatest(

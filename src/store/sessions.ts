@@ -122,6 +122,39 @@ export async function touchSession(
     .execute();
 }
 
+/**
+ * Gives a session a new token and state in one statement: the old token stops working in the
+ * same instant. SSO details are cleared, as a new session would have none. Undefined when the old
+ * session is gone (ended meanwhile).
+ */
+export async function replaceSessionToken(
+  db: Kysely<Database>,
+  oldTokenHash: string,
+  next: Omit<Parameters<typeof insertSession>[1], 'sso'>,
+): Promise<Session | undefined> {
+  return db
+    .updateTable('sessions')
+    .set({
+      token_hash: next.tokenHash,
+      status: next.status,
+      aal: next.aal,
+      org_epoch: next.org.session_epoch,
+      user_epoch: next.user.session_epoch,
+      created_at: next.now,
+      last_seen_at: next.now,
+      ip: next.ip,
+      user_agent: next.userAgent,
+      sso_auth_time: null,
+      sso_acr: null,
+      sso_amr: null,
+      sso_reauthenticated_at: null,
+    })
+    .where('token_hash', '=', oldTokenHash)
+    .where('user_id', '=', next.user.id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function deleteSession(db: Kysely<Database>, tokenHash: string): Promise<void> {
   await db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
 }

@@ -1,5 +1,4 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AUTH_REQUESTS_PER_IP_PER_MINUTE } from '../../core/limits.ts';
 import { endSessionByToken, login, logout } from '../../services/auth.ts';
 import type { RouteContext } from '../route-context.ts';
 import { sendFailure } from '../error-status.ts';
@@ -21,13 +20,9 @@ import {
   setSessionCookie,
 } from '../session.ts';
 
-export const perIpAuthLimit = {
-  rateLimit: { max: AUTH_REQUESTS_PER_IP_PER_MINUTE, timeWindow: '1 minute' },
-};
-
 export const authRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
   app,
-  { deps, cookie },
+  { deps, cookie, perIpAuthLimit },
 ) => {
   app.post(
     '/auth/login',

@@ -1,8 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RouteContext } from '../route-context.ts';
 import { allowedMethods } from '../../core/mfa-policy.ts';
-import { orgMfaOf, userMfaOf } from '../../services/mfa-state.ts';
-import { listActiveFactors } from '../../store/factors.ts';
+import { activeFactorsOf, orgMfaOf } from '../../services/mfa-state.ts';
 import {
   ALL_SESSION_STATUSES,
   OrgSchema,
@@ -42,8 +41,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { d
     { schema: { tags: ['me'], response: { 200: MeSchema, ...authErrors } } },
     async (request) => {
       const { user, org, session } = authOf(request);
-      const factors = user.sso ? [] : await listActiveFactors(deps.db, user.id);
-      const { recoveryCodesRemaining } = await userMfaOf(deps.db, user);
+      const { factors, userMfa } = await activeFactorsOf(deps.db, user);
       return {
         user: {
           id: user.id,
@@ -62,7 +60,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { d
             created_at: (factor.activated_at ?? factor.created_at).toISOString(),
             last_used_at: factor.last_used_at?.toISOString() ?? null,
           })),
-          recovery_codes_remaining: recoveryCodesRemaining,
+          recovery_codes_remaining: userMfa.recoveryCodesRemaining,
         },
       };
     },

@@ -4,12 +4,11 @@ import type { RouteContext } from '../route-context.ts';
 import { sendFailure } from '../error-status.ts';
 import { Email, Password, Slug, commonErrors } from '../schemas.ts';
 import { requestOrigin } from '../session.ts';
-import { perIpAuthLimit } from './auth.ts';
 
 /** Forgot password: public routes, limited per address like sign-in. */
 export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
   app,
-  { deps },
+  { deps, perIpAuthLimit },
 ) => {
   app.post(
     '/auth/password/forgot',

@@ -5,12 +5,11 @@ import type { RouteContext } from '../route-context.ts';
 import { sendError } from '../error-status.ts';
 import { Email, ErrorSchema, Name, Password, Slug, commonErrors } from '../schemas.ts';
 import { requestOrigin, setSessionCookie } from '../session.ts';
-import { perIpAuthLimit } from './auth.ts';
 
 /** First run: the setup link printed at start-up creates the first org and its admin. */
 export const setupRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
   app,
-  { deps, cookie },
+  { deps, cookie, perIpAuthLimit },
 ) => {
   app.get(
     '/setup',

@@ -9,7 +9,6 @@ import type { RouteContext } from '../route-context.ts';
 import { sendFailure } from '../error-status.ts';
 import { ErrorSchema, Slug } from '../schemas.ts';
 import { requestOrigin, sessionToken, setSessionCookie } from '../session.ts';
-import { perIpAuthLimit } from './auth.ts';
 
 const STATE_COOKIE = 'portcullis_sso_state';
 const RETURN_COOKIE = 'portcullis_sso_return';
@@ -25,7 +24,10 @@ function safeReturnPath(raw: string | undefined): string {
  * back to /callback. The `state` also rides in an HttpOnly cookie, so a callback from another
  * browser (login CSRF) or a replayed one finds no match and makes no session.
  */
-export const ssoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { deps, cookie }) => {
+export const ssoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
+  app,
+  { deps, cookie, perIpAuthLimit },
+) => {
   const cookieOptions = {
     path: COOKIE_PATH,
     httpOnly: true,

@@ -60,6 +60,18 @@ export function statusAfterVerification(org: OrgMfa, user: UserMfa): SessionStat
     : 'enrollment_required';
 }
 
+/**
+ * Whether a session sent to enrollment must verify instead of enrolling: its user now has an
+ * allowed method (enrolled from another session meanwhile), or, for a session that has proved
+ * nothing but the password (AAL1), any way to verify at all. Otherwise a password-only session
+ * could replace the user's factor and come out at AAL2 without ever proving it.
+ */
+export function enrollmentSuperseded(org: OrgMfa, user: UserMfa, aal: number): boolean {
+  const allowed = allowedMethods(org);
+  if (user.activeMethods.some((method) => allowed.includes(method))) return true;
+  return aal < 2 && mfaApplies(org, user);
+}
+
 export function isStrengthening(from: MfaPolicy, to: MfaPolicy): boolean {
   return POLICY_STRENGTH[to] > POLICY_STRENGTH[from];
 }

@@ -57,10 +57,17 @@ export function describeFailure(error: Error & { code?: string }) {
   };
 }
 
-/** Refuses any string holding U+0000: PostgreSQL text cannot store it, and no field needs it. */
+/**
+ * Refuses any string holding U+0000 (in the body, the query or a path parameter): PostgreSQL text
+ * cannot store it, and no field needs it.
+ */
 export function installNulByteGuard(app: FastifyInstance) {
   app.addHook('preValidation', async (request, reply) => {
-    if (containsNulByte(request.body) || containsNulByte(request.query)) {
+    if (
+      containsNulByte(request.body) ||
+      containsNulByte(request.query) ||
+      containsNulByte(request.params)
+    ) {
       return reply
         .code(400)
         .send(errorBody('invalid_request', 'Text must not contain NUL characters.'));

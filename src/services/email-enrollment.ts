@@ -9,6 +9,7 @@ import {
   announceEnrollment,
   completeEnrollment,
   enrollmentRefusal,
+  supersededEnrollment,
   type EnrollmentCompleted,
   type EnrollmentRefusal,
 } from './enrollment.ts';
@@ -40,7 +41,7 @@ export async function startEmailSetup(
     context,
     { purpose: 'enroll_email', sessionTokenHash: context.session.token_hash },
     async (tx) => {
-      if (context.session.status !== 'authenticated') return null;
+      if (context.session.status !== 'authenticated') return supersededEnrollment(tx, context);
       const stepUp = await checkStepUp(deps, tx, context, verification, origin);
       return stepUp.ok ? null : stepUp;
     },
@@ -64,6 +65,8 @@ export async function confirmEmailSetup(
     purpose: 'enroll_email' as const,
   };
   const confirmed = await deps.db.transaction().execute(async (tx) => {
+    const superseded = await supersededEnrollment(tx, context);
+    if (superseded) return superseded;
     const challengeId = await findOpenChallengeId(tx, binding, context.session.token_hash, now);
     if (!challengeId) return fail('no_pending_setup');
     const redeemed = await redeemEmailCode(

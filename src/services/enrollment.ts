@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { fail, type Failure } from '../core/errors.ts';
-import type { MfaMethod } from '../core/mfa-policy.ts';
+import { enrollmentSuperseded, type MfaMethod } from '../core/mfa-policy.ts';
 import { generateRecoveryCodes, normalizeRecoveryCode } from '../core/recovery-codes.ts';
 import { hmacCode } from '../core/secret-box.ts';
 import { methodEnabledMessage } from '../mail/templates.ts';
@@ -8,13 +8,17 @@ import { appendAuditEvent } from '../store/audit.ts';
 import { replaceRecoveryCodes } from '../store/recovery-codes.ts';
 import type { Database } from '../store/schema.ts';
 import type { SessionContext } from '../store/sessions.ts';
+import { lockUserRow } from '../store/users.ts';
 import { rotateSession, type SignedIn } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
+import { orgMfaOf, userMfaOf } from './mfa-state.ts';
 import { notifyUser } from './notify.ts';
 
 /** What every method's enrollment shares: who may enroll, and what happens once it is confirmed. */
 
-export type EnrollmentRefusal = Failure<'mfa_disabled' | 'method_not_allowed_by_org' | 'forbidden'>;
+export type EnrollmentRefusal = Failure<
+  'mfa_disabled' | 'method_not_allowed_by_org' | 'forbidden' | 'mfa_required'
+>;
 
 /** SSO users never enroll; nobody does while MFA is disabled or the org does not allow the method. */
 export function enrollmentRefusal(
@@ -26,6 +30,23 @@ export function enrollmentRefusal(
   const allowed = method === 'totp' ? context.org.totp_allowed : context.org.email_allowed;
   if (!allowed) return fail('method_not_allowed_by_org');
   return null;
+}
+
+/**
+ * A session sent to enrollment may enroll only while its user still has to (see
+ * enrollmentSuperseded); once another session enrolled a method, this one must sign in again and
+ * verify it. Run it in the enrollment's transaction: the user's row lock serializes two
+ * enrollments racing each other.
+ */
+export async function supersededEnrollment(
+  tx: Kysely<Database>,
+  context: SessionContext,
+): Promise<EnrollmentRefusal | null> {
+  if (context.session.status !== 'enrollment_required') return null;
+  await lockUserRow(tx, context.user.id);
+  const user = await userMfaOf(tx, context.user);
+  const superseded = enrollmentSuperseded(orgMfaOf(context.org), user, context.session.aal);
+  return superseded ? fail('mfa_required') : null;
 }
 
 export type EnrollmentCompleted = { recoveryCodes: string[]; session: SignedIn | null };

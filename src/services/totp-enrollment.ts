@@ -15,6 +15,7 @@ import {
   announceEnrollment,
   completeEnrollment,
   enrollmentRefusal,
+  supersededEnrollment,
   type EnrollmentCompleted,
   type EnrollmentRefusal,
 } from './enrollment.ts';
@@ -39,6 +40,8 @@ export async function startTotpSetup(
   const secret = deps.randomBytes(TOTP_SECRET_BYTES);
   const now = deps.clock.now();
   const stored = await deps.db.transaction().execute(async (tx) => {
+    const superseded = await supersededEnrollment(tx, context);
+    if (superseded) return superseded;
     if (context.session.status === 'authenticated') {
       const stepUp = await checkStepUp(deps, tx, context, verification, origin);
       if (!stepUp.ok) return stepUp;
@@ -82,6 +85,8 @@ export async function confirmTotpSetup(
   if (refusal) return refusal;
   const now = deps.clock.now();
   const confirmed = await deps.db.transaction().execute(async (tx) => {
+    const superseded = await supersededEnrollment(tx, context);
+    if (superseded) return superseded;
     const pending = await findFactor(tx, context.user.id, 'totp', 'pending');
     const expiresAt = (pending?.created_at.getTime() ?? 0) + PENDING_FACTOR_SECONDS * 1000;
     if (!pending?.secret_ciphertext || expiresAt <= now.getTime()) return fail('no_pending_setup');

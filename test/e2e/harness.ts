@@ -4,7 +4,6 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import * as OTPAuth from 'otpauth';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import {
   ServerProcess,
@@ -14,6 +13,8 @@ import {
   repoRoot,
   sessionCookieFrom,
 } from '../helpers/process.ts';
+
+export { Authenticator } from '../helpers/authenticator.ts';
 
 /**
  * Browser tests: a real `portcullis serve` (embedded database, dev outbox for email) and Debian's
@@ -174,36 +175,6 @@ export class Portcullis {
       if (text.startsWith(`To: ${to}\n`)) return text;
     }
     throw new Error(`no mail to ${to}`);
-  }
-}
-
-/**
- * An authenticator app on the real clock. A code is accepted once per 30 s step, and the server
- * accepts the next step early; past that, this waits for the clock.
- */
-export class Authenticator {
-  private lastStep = -1;
-  private readonly totp: OTPAuth.TOTP;
-
-  constructor(secretBase32: string) {
-    this.totp = new OTPAuth.TOTP({
-      secret: OTPAuth.Secret.fromBase32(secretBase32.replace(/\s/g, '')),
-      algorithm: 'SHA1',
-      digits: 6,
-      period: 30,
-    });
-  }
-
-  async nextCode(): Promise<string> {
-    for (;;) {
-      const current = Math.floor(Date.now() / 30_000);
-      const step = Math.max(current, this.lastStep + 1);
-      if (step <= current + 1) {
-        this.lastStep = step;
-        return this.totp.generate({ timestamp: step * 30_000 + 1000 });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
   }
 }
 

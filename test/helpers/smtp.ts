@@ -145,6 +145,8 @@ export async function startSmtpServer(
       });
     },
   });
+  // A client that dies mid-message (a server process killed by a test) is that client's problem.
+  server.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  enrollmentSuperseded,
   isStrengthening,
   isWeakening,
   offeredMethods,
@@ -67,4 +68,17 @@ test('policy strength orders disabled < enabled < required', () => {
   assert.equal(isWeakening('required', 'enabled'), true);
   assert.equal(isWeakening('enabled', 'disabled'), true);
   assert.equal(isWeakening('disabled', 'enabled'), false);
+});
+
+test('a session sent to enrollment must verify instead once its user has a way to verify', () => {
+  // Nothing enrolled yet: the enrollment session may enroll.
+  assert.equal(enrollmentSuperseded(org('required'), nobody, 1), false);
+  // Another session enrolled meanwhile: a password-only session must not replace that factor.
+  assert.equal(enrollmentSuperseded(org('required'), totpUser, 1), true);
+  assert.equal(enrollmentSuperseded(org('required'), totpUser, 2), true);
+  // The org turned TOTP off: only recovery codes are left, which a password-only session has not
+  // proved; a session that proved one (AAL2) may enroll an allowed method.
+  const offTotp = org('required', false, true);
+  assert.equal(enrollmentSuperseded(offTotp, totpUser, 1), true);
+  assert.equal(enrollmentSuperseded(offTotp, totpUser, 2), false);
 });

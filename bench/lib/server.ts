@@ -21,15 +21,21 @@ export async function startFlags(): Promise<string[]> {
 }
 /** A cold start runs the migrations and loads every module; a busy machine may take a while. */
 const START_TIMEOUT_MS = 60_000;
-/** Kept for the error message of a server that dies: the last part of its output is enough. */
+/**
+ * Kept for the error message of a server that dies and for the setup link a first start prints:
+ * the last part of its output is enough.
+ */
 const OUTPUT_TAIL_CHARACTERS = 8_000;
 
 export type ServerOptions = {
   databaseUrl: string;
   /** Base64 of 32 bytes, shared by every instance (and by the bench's own seeding). */
   encryptionKey: string;
-  poolSize: number;
+  /** The server's own default when absent. */
+  poolSize?: number;
   authRateLimit: number;
+  /** The SMTP server for the emails it sends; unset when absent. */
+  smtpUrl?: string;
   /** Write a V8 CPU profile into this directory when the server exits. */
   cpuProfileDir?: string;
 };
@@ -39,6 +45,10 @@ export type PortcullisServer = {
   pid: number;
   /** VmHWM: the most resident memory the process has had so far. */
   peakRssBytes(): Promise<number>;
+  /** VmRSS: the resident memory of the process now. */
+  rssBytes(): Promise<number>;
+  /** The last part of what the server wrote to stdout and stderr. */
+  output(): string;
   stop(): Promise<void>;
 };
 
@@ -52,7 +62,8 @@ export async function startServer(options: ServerOptions): Promise<PortcullisSer
     cwd: repoRoot,
     env: serverEnv({
       DATABASE_URL: options.databaseUrl,
-      DATABASE_POOL_SIZE: String(options.poolSize),
+      ...(options.poolSize === undefined ? {} : { DATABASE_POOL_SIZE: String(options.poolSize) }),
+      ...(options.smtpUrl === undefined ? {} : { SMTP_URL: options.smtpUrl }),
       PORT: String(port),
       PORTCULLIS_ENCRYPTION_KEY: options.encryptionKey,
       PORTCULLIS_AUTH_RATE_LIMIT: String(options.authRateLimit),
@@ -80,7 +91,9 @@ export async function startServer(options: ServerOptions): Promise<PortcullisSer
   return {
     baseUrl,
     pid: child.pid!,
-    peakRssBytes: () => peakRssBytes(child.pid!),
+    peakRssBytes: () => statusBytes(child.pid!, 'VmHWM'),
+    rssBytes: () => statusBytes(child.pid!, 'VmRSS'),
+    output: () => output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
@@ -135,9 +148,10 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function peakRssBytes(pid: number): Promise<number> {
+/** A memory figure of /proc/<pid>/status, which gives it in kB. */
+async function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-  if (!match) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(match[1]) * 1024;
 }

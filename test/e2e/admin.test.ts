@@ -458,6 +458,7 @@ describe('the org admin’s console', { concurrency: 2 }, () => {
       await confirm.getByRole('button', { name: 'Reset MFA' }).click();
 
       const stepUp = page.getByRole('dialog', { name: 'Verification Required' });
+      await stepUp.getByText('Confirm it is you to reset MFA for Mia Member:').waitFor();
       await stepUp.getByLabel('Verification code').fill(await adminApp.nextCode());
       await stepUp.getByRole('button', { name: 'Confirm' }).click();
       await stepUp.waitFor({ state: 'hidden' });

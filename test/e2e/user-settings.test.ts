@@ -331,6 +331,8 @@ test('User Settings: Security and Change Password', async (t: TestContext) => {
       await page.getByLabel('Confirm new password').fill(NEW_PASSWORD);
       await page.getByRole('button', { name: 'Save Changes' }).click();
       await modal(page).waitFor();
+      // The modal names what the code will allow.
+      await modal(page).getByText('Confirm it is you to change your password:').waitFor();
       // One method: its code is asked for directly, no choice; a recovery code stays possible.
       assert.equal(await modal(page).getByRole('radio').count(), 0);
       await modal(page).getByRole('button', { name: 'Use a recovery code' }).waitFor();

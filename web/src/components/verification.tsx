@@ -206,16 +206,20 @@ export function VerificationForm({
 
 /**
  * "Verification Required": shown when an action answers 403 verification_required; the action is
- * sent again with the verification, which it consumes.
+ * sent again with the verification, which it consumes. It names the action it confirms, so that a
+ * code is never typed without knowing what it allows.
  */
 export function VerificationModal({
   open,
+  purpose,
   methods,
   ssoUrl,
   onCancel,
   onSubmit,
 }: {
   open: boolean;
+  /** What the code allows, completing "Confirm it is you to …", e.g. "change your password". */
+  purpose: string;
   methods: VerificationMethod[];
   ssoUrl?: string;
   onCancel(): void;
@@ -223,9 +227,10 @@ export function VerificationModal({
 }) {
   return (
     <Dialog title="Verification Required" open={open} onCancel={onCancel}>
-      <p>Confirm it is you: this change needs a fresh verification code.</p>
+      <p>Confirm it is you to {purpose}: this change needs a fresh verification.</p>
       <VerificationForm
         methods={methods}
+        {...(ssoUrl ? { ssoUrl } : {})}
         submitLabel="Confirm"
         onSubmit={onSubmit}
         onCancel={onCancel}
@@ -235,8 +240,8 @@ export function VerificationModal({
 }
 
 /**
- * Runs a sensitive action; when it answers verification_required, opens the modal and replays the
- * action with the code. Returns [run, modal element].
+ * Runs a sensitive action; when it answers verification_required, opens the modal (naming the
+ * purpose given to run) and replays the action with the code. Returns { run, modal element }.
  */
 export function useStepUp<T>(
   action: (
@@ -245,14 +250,16 @@ export function useStepUp<T>(
 ) {
   const [methods, setMethods] = useState<VerificationMethod[] | null>(null);
   const [ssoUrl, setSsoUrl] = useState<string | undefined>(undefined);
+  const [purpose, setPurpose] = useState('');
   const [pending, setPending] = useState<{
     resolve(value: { ok: true; data: T } | { ok: false; error: ApiError } | null): void;
   } | null>(null);
 
-  async function run() {
+  async function run(actionPurpose: string) {
     // Back from re-authenticating at the identity provider: the first try carries it.
     const first = await action(consumeSsoVerified() ? { method: 'sso', code: '' } : undefined);
     if (first.ok || first.error.error !== 'verification_required') return first;
+    setPurpose(actionPurpose);
     setMethods((first.error.methods ?? []) as VerificationMethod[]);
     setSsoUrl(first.error.sso_url);
     return new Promise<{ ok: true; data: T } | { ok: false; error: ApiError } | null>((resolve) =>
@@ -263,6 +270,7 @@ export function useStepUp<T>(
   const modal = (
     <VerificationModal
       open={methods !== null}
+      purpose={purpose}
       methods={methods ?? []}
       {...(ssoUrl ? { ssoUrl } : {})}
       onCancel={() => {

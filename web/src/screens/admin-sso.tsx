@@ -66,7 +66,7 @@ export function AdminSsoScreen() {
     event.preventDefault();
     setBusy(true);
     setMessage(null);
-    const result = await save.run();
+    const result = await save.run('change the single sign-on connection');
     setBusy(false);
     show(result, 'Saved. Use “Test connection” to check that the identity provider answers.');
     if (result?.ok) {
@@ -82,7 +82,7 @@ export function AdminSsoScreen() {
   }
 
   async function removeConnection() {
-    const result = await remove.run();
+    const result = await remove.run('remove the single sign-on connection');
     show(result, 'Single sign-on removed. SSO users cannot sign in until it is configured again.');
     if (result?.ok) await load();
   }

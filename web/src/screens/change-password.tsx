@@ -88,7 +88,7 @@ export function ChangePasswordScreen() {
     setErrors(found);
     if (Object.keys(found).length > 0) return;
     setBusy(true);
-    const result = await save.run();
+    const result = await save.run('change your password');
     setBusy(false);
     if (result === null) {
       setOutcome({ kind: 'info', text: 'Verification was cancelled: your password is unchanged.' });

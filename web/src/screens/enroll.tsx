@@ -52,12 +52,12 @@ export function EnrollScreen() {
   /** Starts a method's setup (stepping up when the server asks); an error message, or null. */
   async function begin(method: EnrollMethod): Promise<string | null> {
     if (method === 'totp') {
-      const result = await totp.run();
+      const result = await totp.run('set up an authenticator app');
       if (result === null) return 'Verification cancelled. Choose Continue to try again.';
       if (!result.ok) return describeError(result.error);
       setStep({ kind: 'totp', setup: result.data });
     } else {
-      const result = await email.run();
+      const result = await email.run('set up email codes');
       if (result === null) return 'Verification cancelled. Choose Continue to try again.';
       if (!result.ok) return describeError(result.error);
       setStep({ kind: 'email', sentAt: Date.now() });

@@ -32,7 +32,7 @@ export function MethodsPanel({ orgMfa, onChanged }: { orgMfa: OrgMfa; onChanged(
     if (!changed || noneLeft) return;
     setBusy(true);
     setNotice(null);
-    const result = await stepUp.run();
+    const result = await stepUp.run('change the verification methods of your organization');
     setBusy(false);
     if (!result) return;
     if (!result.ok) return setNotice({ kind: 'error', text: describeError(result.error) });

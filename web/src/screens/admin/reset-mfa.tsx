@@ -31,7 +31,7 @@ export function ResetMfaFlow({
   async function confirm() {
     setBusy(true);
     setError(null);
-    const result = await stepUp.run();
+    const result = await stepUp.run(`reset MFA for ${user.name}`);
     setBusy(false);
     if (!result) return onClose();
     if (!result.ok) return setError(describeError(result.error));

@@ -37,7 +37,7 @@ export function VerificationMethods({ me }: { me: Me }) {
   async function startDisable(method: Method) {
     target.current = method;
     setMessage(null);
-    const result = await disable.run();
+    const result = await disable.run(`disable ${METHOD_LABELS[method]}`);
     if (result === null) return;
     // Either way the page shows the state as it now is (another tab may have changed it).
     await refresh();

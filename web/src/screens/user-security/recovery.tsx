@@ -40,7 +40,7 @@ export function RecoveryCodesSection({ me }: { me: Me }) {
     setBusy(true);
     setError(null);
     setFocusTarget(null);
-    const result = await regenerate.run();
+    const result = await regenerate.run('replace your recovery codes');
     setBusy(false);
     if (result === null) return;
     if (!result.ok) {

@@ -15,6 +15,8 @@ export const binEntry = join(repoRoot, 'bin', 'portcullis.js');
 
 /** Long enough for a PGlite boot on a busy CI machine, short enough to fail a hung test. */
 const PROCESS_TIMEOUT_MS = 60_000;
+/** Starts on a freshly chosen port before giving up, when another process took the port first. */
+const PORT_ATTEMPTS = 3;
 
 /** A port nobody listens on right now: bind port 0, read the number the system chose, release it. */
 export async function freePort(): Promise<number> {
@@ -128,13 +130,30 @@ export class ServerProcess {
     });
   }
 
-  /** Starts the server on a free port and resolves once it listens. */
+  /**
+   * Starts the server on a free port and resolves once it listens. A port found free is free only
+   * until something else binds it (another test file's connections use the same range) before the
+   * server does; then the server is started again on another. A port the caller gives is kept.
+   */
   static async start(options: {
     dataDir: string;
     port?: number;
     env?: Record<string, string>;
   }): Promise<ServerProcess> {
-    const port = options.port ?? (await freePort());
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await ServerProcess.startOn(options.port ?? (await freePort()), options);
+      } catch (error) {
+        const portTaken = error instanceof Error && error.message.includes('EADDRINUSE');
+        if (options.port !== undefined || !portTaken || attempt === PORT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private static async startOn(
+    port: number,
+    options: { dataDir: string; env?: Record<string, string> },
+  ): Promise<ServerProcess> {
     const child = spawn(process.execPath, [cliEntry, 'serve'], {
       cwd: repoRoot,
       env: childEnv({

@@ -220,6 +220,12 @@ export class RecoveryCodes {
     assert.ok(code, 'a recovery code is left');
     return code;
   }
+  /** The first unused code that is `wanted`. */
+  nextWhere(wanted: (code: string) => boolean): string {
+    const index = this.codes.findIndex(wanted);
+    assert.ok(index >= 0, 'a recovery code of the wanted kind is left');
+    return this.codes.splice(index, 1)[0]!;
+  }
   get left(): number {
     return this.codes.length;
   }

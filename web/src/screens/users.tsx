@@ -4,11 +4,13 @@ import { Layout } from '../components/layout.tsx';
 import { useSession } from '../session.tsx';
 import { AddUserDialog } from './admin/add-user-dialog.tsx';
 import { AdoptionCard } from './admin/adoption-card.tsx';
+import { ConvertToSsoFlow } from './admin/convert-to-sso.tsx';
 import { getOrgMfa, type OrgMfa } from './admin/org-mfa.ts';
 import { Pager, useCursorStack } from './admin/pager.tsx';
 import { ResetMfaFlow } from './admin/reset-mfa.tsx';
 import {
   MFA_LABELS,
+  hasSsoConnection,
   listUsers,
   type MfaStatus,
   type OrgUser,
@@ -20,7 +22,7 @@ import './admin/admin.css';
 type Filter = MfaStatus | 'all';
 const FILTERS: Filter[] = ['all', 'enrolled', 'not_enrolled', 'sso'];
 
-/** System → Users (seed 000): who is enrolled, adding users, Reset MFA. */
+/** System → Users (seed 000): who is enrolled, adding users, Reset MFA, Convert to SSO. */
 export function UsersScreen() {
   const { me } = useSession();
   const id = useId();
@@ -34,6 +36,8 @@ export function UsersScreen() {
   const [notice, setNotice] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
   const [resetting, setResetting] = useState<OrgUser | null>(null);
+  const [ssoConnected, setSsoConnected] = useState(false);
+  const [converting, setConverting] = useState<OrgUser | null>(null);
 
   const { cursor } = pages;
   useEffect(() => {
@@ -56,6 +60,14 @@ export function UsersScreen() {
 
   useEffect(() => {
     void getOrgMfa().then((result) => result.ok && setSummary(result.data));
+  }, [reloads]);
+
+  useEffect(() => {
+    let live = true;
+    void hasSsoConnection().then((connected) => live && setSsoConnected(connected));
+    return () => {
+      live = false;
+    };
   }, [reloads]);
 
   function changeFilter(next: Filter) {
@@ -119,7 +131,13 @@ export function UsersScreen() {
           </div>
         )}
         {users.length > 0 && me && (
-          <UsersTable users={users} meId={me.user.id} busy={loading} onReset={setResetting} />
+          <UsersTable
+            users={users}
+            meId={me.user.id}
+            busy={loading}
+            onReset={setResetting}
+            onConvert={ssoConnected ? setConverting : null}
+          />
         )}
         <Pager
           label="Users pages"
@@ -150,6 +168,21 @@ export function UsersScreen() {
             setNotice(`MFA was reset for ${user.name}. They are signed out everywhere.`);
             setReloads((n) => n + 1);
           }}
+        />
+      )}
+      {converting && (
+        <ConvertToSsoFlow
+          key={converting.id}
+          user={converting}
+          onClose={() => setConverting(null)}
+          onConverted={(user) => {
+            setConverting(null);
+            setNotice(
+              `${user.name} now signs in through your identity provider. They are signed out everywhere.`,
+            );
+            setReloads((n) => n + 1);
+          }}
+          onStale={() => setReloads((n) => n + 1)}
         />
       )}
     </Layout>

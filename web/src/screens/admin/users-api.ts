@@ -1,4 +1,4 @@
-import { api } from '../../api.ts';
+import { api, type Verification } from '../../api.ts';
 
 export type MfaStatus = 'enrolled' | 'not_enrolled' | 'sso';
 export type OrgUser = {
@@ -29,4 +29,18 @@ export function listUsers(options: {
   if (options.limit) query.set('limit', String(options.limit));
   const search = query.toString();
   return api<UsersPage>('GET', `/org/users${search ? `?${search}` : ''}`);
+}
+
+/** Whether the org has a single sign-on connection (GET /org/sso answers 404 when it has none). */
+export async function hasSsoConnection(): Promise<boolean> {
+  const result = await api<unknown>('GET', '/org/sso');
+  return result.ok;
+}
+
+export function convertUserToSso(userId: string, verification?: Verification) {
+  return api<null>(
+    'POST',
+    `/org/users/${userId}/convert-to-sso`,
+    verification ? { verification } : {},
+  );
 }

@@ -3,17 +3,23 @@ import { Button } from '../../components/fields.tsx';
 import { Link } from '../../router.tsx';
 import { MFA_LABELS, type OrgUser } from './users-api.ts';
 
-/** Name, Email, Role and the MFA column; "Reset MFA" per user (never for SSO users or oneself). */
+/**
+ * Name, Email, Role and the MFA column; "Reset MFA" per user, and "Convert to SSO" when the org
+ * has an SSO connection (neither for SSO users or oneself).
+ */
 export function UsersTable({
   users,
   meId,
   busy,
   onReset,
+  onConvert,
 }: {
   users: OrgUser[];
   meId: string;
   busy: boolean;
   onReset(user: OrgUser): void;
+  /** Null when the org has no SSO connection: then no "Convert to SSO" is offered. */
+  onConvert: ((user: OrgUser) => void) | null;
 }) {
   const id = useId();
   return (
@@ -58,15 +64,28 @@ export function UsersTable({
                 ) : user.sso ? (
                   <span className="adm-muted adm-small">MFA at their identity provider</span>
                 ) : (
-                  <Button
-                    type="button"
-                    kind="secondary"
-                    className="button button-secondary adm-small-button"
-                    aria-label={`Reset MFA for ${user.name}`}
-                    onClick={() => onReset(user)}
-                  >
-                    Reset MFA
-                  </Button>
+                  <div className="adm-row-actions">
+                    <Button
+                      type="button"
+                      kind="secondary"
+                      className="button button-secondary adm-small-button"
+                      aria-label={`Reset MFA for ${user.name}`}
+                      onClick={() => onReset(user)}
+                    >
+                      Reset MFA
+                    </Button>
+                    {onConvert && (
+                      <Button
+                        type="button"
+                        kind="secondary"
+                        className="button button-secondary adm-small-button"
+                        aria-label={`Convert to SSO for ${user.name}`}
+                        onClick={() => onConvert(user)}
+                      >
+                        Convert to SSO
+                      </Button>
+                    )}
+                  </div>
                 )}
               </td>
             </tr>

@@ -555,7 +555,8 @@ test('an identity provider that hangs: /start gives up after its timeout with 50
   const waited = Date.now() - began;
   assert.equal(started.statusCode, 502);
   assert.equal(started.json().error, 'sso_unavailable');
-  assert.ok(waited >= 9_000 && waited < 20_000, `waited ${waited} ms`);
+  // 10 s by the timeout; the upper bound leaves room for a loaded machine, not for a hang.
+  assert.ok(waited >= 9_000 && waited < 30_000, `waited ${waited} ms`);
 });
 
 test('cancelling at the provider makes no session', async (t) => {

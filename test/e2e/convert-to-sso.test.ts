@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { postJson, sessionCookieFrom } from '../helpers/process.ts';
-import { TestIdentityProvider } from '../helpers/oidc-provider.ts';
 import {
   Authenticator,
   CHROMIUM,
@@ -38,22 +37,6 @@ async function signedIn(portcullis: Portcullis, cookie: string): Promise<Page> {
   const { context, page } = await newPage(browser, DESKTOP);
   await context.addCookies([{ name: 'portcullis_session', value: cookie, url: portcullis.url }]);
   return page;
-}
-
-/** Starts a test identity provider and connects the org to it through the API. */
-async function connectSso(t: TestContext, portcullis: Portcullis, adminCookie: string) {
-  const idp = await TestIdentityProvider.start({
-    redirectUris: [`${portcullis.url}/api/v1/auth/sso/callback`],
-  });
-  t.after(() => idp.down());
-  const connected = await portcullis.api('PUT', '/org/sso', adminCookie, {
-    issuer: idp.issuer,
-    client_id: idp.clientId,
-    client_secret: idp.clientSecret,
-    allowed_domains: ['acme.test'],
-    create_users: false,
-  });
-  assert.equal(connected.status, 204, await connected.text());
 }
 
 /** Enrolls an authenticator app through the API; the cookie is the session's after it. */
@@ -128,7 +111,7 @@ describe('System → Users: Convert to SSO', { concurrency: 2 }, () => {
     await page.getByRole('button', { name: 'Reset MFA for Mia Member' }).waitFor();
     assert.equal(await page.getByRole('button', { name: /^Convert to SSO/ }).count(), 0);
 
-    await connectSso(t, portcullis, ada);
+    await portcullis.connectIdentityProvider(t, ada);
     await openUsers(page, portcullis, 'Mia Member');
     await convertButton(page, 'Mia Member').waitFor();
     assert.equal(await convertButton(page, 'Sam Sso').count(), 0, 'not for an SSO user');
@@ -154,7 +137,7 @@ describe('System → Users: Convert to SSO', { concurrency: 2 }, () => {
     });
     assert.equal(policy.status, 200, await policy.text());
     const unenrolled = await portcullis.apiSession();
-    await connectSso(t, portcullis, unenrolled);
+    await portcullis.connectIdentityProvider(t, unenrolled);
     await portcullis.createUser(unenrolled, {
       email: 'mia@acme.test',
       name: 'Mia Member',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { TestIdentityProvider } from '../helpers/oidc-provider.ts';
 import {
   ServerProcess,
   makeTempDir,
@@ -114,6 +115,26 @@ export class Portcullis {
     const cookie = sessionCookieFrom(response);
     if (!cookie) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
     return cookie;
+  }
+
+  /** Starts a test identity provider and connects the org to it through the API, as admin. */
+  async connectIdentityProvider(
+    t: TestContext,
+    adminCookie: string,
+  ): Promise<TestIdentityProvider> {
+    const idp = await TestIdentityProvider.start({
+      redirectUris: [`${this.url}/api/v1/auth/sso/callback`],
+    });
+    t.after(() => idp.down());
+    const connected = await this.api('PUT', '/org/sso', adminCookie, {
+      issuer: idp.issuer,
+      client_id: idp.clientId,
+      client_secret: idp.clientSecret,
+      allowed_domains: ['acme.test'],
+      create_users: false,
+    });
+    assert.equal(connected.status, 204, await connected.text());
+    return idp;
   }
 
   /** Calls the API as the given session. */

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { TestIdentityProvider } from '../helpers/oidc-provider.ts';
 import { DESKTOP, Portcullis, launchBrowser, newPage, skipWithoutBrowser } from './harness.ts';
 
 /**
@@ -26,19 +25,8 @@ async function signInAtProvider(page: Page, account: string): Promise<URL> {
 test('an SSO admin confirms a sensitive change by signing in again at the identity provider', async (t) => {
   if (skipWithoutBrowser(t)) return;
   const portcullis = await Portcullis.start(t);
-  const idp = await TestIdentityProvider.start({
-    redirectUris: [`${portcullis.url}/api/v1/auth/sso/callback`],
-  });
-  t.after(() => idp.down());
   const ada = await portcullis.apiSession();
-  const connected = await portcullis.api('PUT', '/org/sso', ada, {
-    issuer: idp.issuer,
-    client_id: idp.clientId,
-    client_secret: idp.clientSecret,
-    allowed_domains: ['acme.test'],
-    create_users: false,
-  });
-  assert.equal(connected.status, 204, await connected.text());
+  const idp = await portcullis.connectIdentityProvider(t, ada);
   await portcullis.createUser(ada, {
     email: 'sam@acme.test',
     name: 'Sam Sso',

@@ -12,6 +12,7 @@ import {
   launchBrowser,
   newPage,
   review,
+  signedInPage,
   skipWithoutBrowser,
 } from './harness.ts';
 
@@ -48,13 +49,6 @@ before(async () => {
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
-
-/** A browser context holding the given session cookie. */
-async function signedIn(portcullis: Portcullis, cookie: string): Promise<Signed> {
-  const { context, page } = await newPage(browser, DESKTOP);
-  await context.addCookies([{ name: 'portcullis_session', value: cookie, url: portcullis.url }]);
-  return { context, page };
-}
 
 async function cookieOf(context: BrowserContext, portcullis: Portcullis): Promise<string> {
   const cookie = (await context.cookies(portcullis.url)).find(
@@ -220,8 +214,8 @@ describe('the org admin’s console', { concurrency: 2 }, () => {
       const portcullis = policyServer;
       const adminCookie = await portcullis.apiSession();
       const memberCookie = await addMember(portcullis, adminCookie, 'mia@acme.test', 'Mia Member');
-      admin = await signedIn(portcullis, adminCookie);
-      const member = await signedIn(portcullis, memberCookie);
+      admin = await signedInPage(browser, portcullis, adminCookie);
+      const member = await signedInPage(browser, portcullis, memberCookie);
       const { page } = admin;
 
       await openSecurity(page, portcullis);
@@ -420,7 +414,7 @@ describe('the org admin’s console', { concurrency: 2 }, () => {
       const enrolled = await enrollTotp(usersServer, adminCookie);
       adminApp = enrolled.authenticator;
       adminRecoveryCodes = enrolled.recoveryCodes;
-      ({ page } = await signedIn(usersServer, adminCookie));
+      ({ page } = await signedInPage(browser, usersServer, adminCookie));
     });
 
     async function openUsers(wait: string): Promise<void> {

@@ -12,6 +12,7 @@ import {
   launchBrowser,
   newPage,
   review,
+  signedInPage,
   skipWithoutBrowser,
 } from './harness.ts';
 
@@ -31,13 +32,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** A browser page holding the given session cookie. */
-async function signedIn(portcullis: Portcullis, cookie: string): Promise<Page> {
-  const { context, page } = await newPage(browser, DESKTOP);
-  await context.addCookies([{ name: 'portcullis_session', value: cookie, url: portcullis.url }]);
-  return page;
-}
 
 /** Enrolls an authenticator app through the API; the cookie is the session's after it. */
 async function enrollTotp(portcullis: Portcullis, cookie: string) {
@@ -105,7 +99,7 @@ describe('System → Users: Convert to SSO', { concurrency: 2 }, () => {
       password: MEMBER_PASSWORD,
     });
     await portcullis.createUser(ada, { email: 'sam@acme.test', name: 'Sam Sso', sso: true });
-    const page = await signedIn(portcullis, ada);
+    const { page } = await signedInPage(browser, portcullis, ada);
 
     await openUsers(page, portcullis, 'Mia Member');
     await page.getByRole('button', { name: 'Reset MFA for Mia Member' }).waitFor();
@@ -148,7 +142,7 @@ describe('System → Users: Convert to SSO', { concurrency: 2 }, () => {
       await portcullis.apiSession('mia@acme.test', MEMBER_PASSWORD),
     );
     const admin = await enrollTotp(portcullis, unenrolled);
-    const page = await signedIn(portcullis, admin.cookie);
+    const { page } = await signedInPage(browser, portcullis, admin.cookie);
 
     await openUsers(page, portcullis, 'Mia Member');
     assert.equal(await mfaColumn(page, 'Mia Member'), 'Enrolled');

@@ -255,6 +255,18 @@ export async function newPage(
   return { context, page };
 }
 
+/** A browser page holding the given session cookie: signed in without the sign-in screens. */
+export async function signedInPage(
+  browser: Browser,
+  portcullis: Portcullis,
+  cookie: string,
+  viewport = DESKTOP,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const { context, page } = await newPage(browser, viewport);
+  await context.addCookies([{ name: 'portcullis_session', value: cookie, url: portcullis.url }]);
+  return { context, page };
+}
+
 export async function writeNote(name: string, text: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
   await writeFile(join(SCREENSHOTS, `${name}.txt`), text);

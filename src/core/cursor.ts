@@ -5,6 +5,11 @@
 export type Cursor = { at: Date; id: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/**
+ * Only four-digit years: JavaScript dates reach ±275,760 years, PostgreSQL's timestamps stop at
+ * 4713 BC, and a date it cannot hold would fail the query instead of the request.
+ */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.at.toISOString(), cursor.id])).toString('base64url');
@@ -16,6 +21,7 @@ export function decodeCursor(raw: string): Cursor | null {
     if (!Array.isArray(value) || value.length !== 2) return null;
     const [at, id] = value;
     if (typeof at !== 'string' || typeof id !== 'string' || !UUID.test(id)) return null;
+    if (!ISO_TIME.test(at)) return null;
     const date = new Date(at);
     if (Number.isNaN(date.getTime()) || date.toISOString() !== at) return null;
     return { at: date, id };

@@ -15,6 +15,7 @@ import { createDevOutbox } from '../src/mail/mailer.ts';
 import { createOrgWithAdmin } from '../src/services/accounts.ts';
 import { systemClock, type ServiceDeps } from '../src/services/deps.ts';
 import { createPasswordHasher } from '../src/services/passwords.ts';
+import { createSsoProviders } from '../src/services/sso-client.ts';
 import { openStore } from '../src/store/db.ts';
 
 const LARGE = Number(process.env.BENCH_USERS ?? 100_000);
@@ -35,6 +36,7 @@ const deps: ServiceDeps = {
   sessionLifetimes: defaultSessionLifetimes,
   keys: deriveServerKeys(randomBytes(32)),
   publicUrl: new URL('http://localhost:3000'),
+  ssoProviders: createSsoProviders({ allowLoopback: false }),
   mailer: createDevOutbox(
     '/tmp/portcullis-bench-outbox',
     () => {},

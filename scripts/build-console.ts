@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const web = fileURLToPath(new URL('../web', import.meta.url));
 const builtIndex = join(web, 'dist', 'index.html');
+/** Server modules the console imports too (one rule for both sides). */
+const sharedSources = [fileURLToPath(new URL('../src/core', import.meta.url))];
 
 /** The newest file under path (directories' own times move when dist/ is written: ignored). */
 function newestSourceMs(path: string): number {
@@ -22,7 +24,8 @@ function newestSourceMs(path: string): number {
 }
 
 export async function buildConsoleIfStale(force = false): Promise<boolean> {
-  const stale = !existsSync(builtIndex) || newestSourceMs(web) > statSync(builtIndex).mtimeMs;
+  const newest = Math.max(newestSourceMs(web), ...sharedSources.map(newestSourceMs));
+  const stale = !existsSync(builtIndex) || newest > statSync(builtIndex).mtimeMs;
   if (!force && !stale) return false;
   const { build } = await import('vite');
   await build({ configFile: join(web, 'vite.config.ts'), logLevel: 'warn' });

@@ -19,6 +19,10 @@ export type Config = {
   logLevel: string;
   /** 32 bytes; null means "generate one in the data dir", allowed only with the embedded database. */
   encryptionKey: Buffer | null;
+  /** The bearer token GET /metrics asks for; null turns /metrics off. */
+  metricsToken: string | null;
+  /** An SSO issuer on loopback (an identity provider on this machine): development and tests only. */
+  ssoAllowLoopback: boolean;
 };
 
 /** A bad value stops start-up with one line naming the variable; its value is never echoed. */
@@ -50,6 +54,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     encryptionKey: parseEncryptionKey(env.PORTCULLIS_ENCRYPTION_KEY),
+    metricsToken: parseMetricsToken(env.PORTCULLIS_METRICS_TOKEN),
+    ssoAllowLoopback: parseBoolean(
+      'PORTCULLIS_SSO_ALLOW_LOOPBACK',
+      env.PORTCULLIS_SSO_ALLOW_LOOPBACK,
+    ),
   };
 }
 
@@ -98,6 +107,14 @@ function parseOptionalUrl(name: string, raw: string | undefined, protocols: stri
   return raw.trim();
 }
 
+/** Unset or empty means false; anything but true or false stops start-up. */
+function parseBoolean(name: string, raw: string | undefined): boolean {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new ConfigError(`${name} must be true or false`);
+}
+
 function parseTrustProxy(raw: string | undefined): boolean | string {
   const value = raw?.trim() ?? '';
   if (value === '' || value === 'false') return false;
@@ -122,4 +139,18 @@ function parseEncryptionKey(raw: string | undefined): Buffer | null {
     );
   }
   return key;
+}
+
+/** Long enough that guessing it over the network is hopeless; bearer-token characters only. */
+const METRICS_TOKEN_MIN_LENGTH = 32;
+
+function parseMetricsToken(raw: string | undefined): string | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  const token = raw.trim();
+  if (token.length < METRICS_TOKEN_MIN_LENGTH || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+    throw new ConfigError(
+      `PORTCULLIS_METRICS_TOKEN must be at least ${METRICS_TOKEN_MIN_LENGTH} letters, digits or - . _ ~ + / (make one with: openssl rand -hex 32)`,
+    );
+  }
+  return token;
 }

@@ -7,6 +7,7 @@ import { defaultSessionLifetimes } from './core/session-rules.ts';
 import { loadMasterKey } from './master-key.ts';
 import { systemClock, type ServiceDeps } from './services/deps.ts';
 import { createPasswordHasher } from './services/passwords.ts';
+import { createSsoProviders } from './services/sso-client.ts';
 import { openStore, type Store } from './store/db.ts';
 
 export type Runtime = { store: Store; deps: ServiceDeps };
@@ -23,6 +24,7 @@ export async function openRuntime(
     | 'mailFrom'
     | 'baseUrl'
     | 'port'
+    | 'ssoAllowLoopback'
   >,
 ): Promise<Runtime> {
   // Checked before the database is opened: a missing key must stop start-up, not a later request.
@@ -42,6 +44,7 @@ export async function openRuntime(
     keys,
     mailer: openMailer(config),
     publicUrl: config.baseUrl ?? new URL(`http://localhost:${config.port}`),
+    ssoProviders: createSsoProviders({ allowLoopback: config.ssoAllowLoopback }),
   };
   return { store, deps };
 }

@@ -9,6 +9,7 @@ import { createDevOutbox } from '../../src/mail/mailer.ts';
 import { createOrgWithAdmin } from '../../src/services/accounts.ts';
 import { systemClock, type ServiceDeps } from '../../src/services/deps.ts';
 import { createPasswordHasher } from '../../src/services/passwords.ts';
+import { createSsoProviders } from '../../src/services/sso-client.ts';
 import { totpSecretAad } from '../../src/services/verification.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import type { Database, MfaPolicy, Org, SessionStatus } from '../../src/store/schema.ts';
@@ -35,6 +36,7 @@ export async function openBenchRuntime(url: string, masterKey: Buffer): Promise<
     sessionLifetimes: defaultSessionLifetimes,
     keys: deriveServerKeys(masterKey),
     publicUrl: new URL('http://localhost:3000'),
+    ssoProviders: createSsoProviders({ allowLoopback: false }),
     mailer: createDevOutbox(
       '/tmp/portcullis-bench-outbox',
       () => {},

@@ -44,6 +44,10 @@ export const errorMessages = {
   sso_user: 'This user signs in through SSO: their identity provider handles MFA.',
   own_account: 'Reset your own MFA from your own security settings.',
   invalid_cursor: 'The cursor is not valid.',
+  no_usable_method:
+    'Your organization no longer allows any verification method you have, and no recovery code is left. Ask an admin to reset your MFA.',
+  methods_strand_users:
+    'Turning these methods off leaves some users with nothing to verify with. Confirm with confirm_stranded_users set to their number.',
   policy_changed: 'The policy changed since this request was made. Start again.',
   last_method_required: 'Your organization requires MFA: you cannot turn off your last method.',
   method_not_enabled: 'This method is not on for your account.',
@@ -56,10 +60,15 @@ export const errorMessages = {
     'A password account already uses this email. An admin must convert it to SSO first.',
   sso_user_unknown: 'No account in this organization matches this identity. Ask your admin.',
   sso_domain_not_allowed: 'This email domain is not allowed for this organization.',
+  sso_email_invalid:
+    'The identity provider did not send a plain email address (name@domain) for this identity.',
   sso_email_unverified: 'The identity provider has not verified this email address.',
   sso_subject_mismatch:
     'This account is linked to another identity at the identity provider. Ask your admin.',
-  invalid_issuer: 'The issuer must be an https URL (http only on this machine, for testing).',
+  invalid_issuer:
+    'The issuer must be an https URL on a public address, without a user name or password (http only for an identity provider on this machine, where the server allows it for development).',
+  invalid_metrics_token: 'Send the metrics token as Authorization: Bearer <token>.',
+  busy: 'The service is busy. Try again in a moment.',
   internal_error: 'Something went wrong on our side.',
 } as const;
 

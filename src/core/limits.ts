@@ -58,6 +58,29 @@ export const SSO_STATE_SECONDS = 10 * 60;
 export const SSO_REAUTH_SECONDS = 5 * 60;
 /** Clock skew allowed between us and the identity provider when checking auth_time. */
 export const SSO_CLOCK_SKEW_SECONDS = 30;
+/**
+ * How long one request to the identity provider (discovery, keys, token, userinfo) may take.
+ * Anonymous sign-ins never wait this long (see SSO_START_WAIT_SECONDS).
+ */
+export const SSO_PROVIDER_TIMEOUT_SECONDS = 10;
+/**
+ * A provider's discovery document is reused this long, so that anonymous /start requests do not
+ * make the server fetch it each time. Its signing keys, fetched only by a callback, are kept
+ * within it by openid-client for 5 minutes (sooner again only for a key id it has not seen).
+ */
+export const SSO_DISCOVERY_CACHE_SECONDS = 10 * 60;
+/**
+ * After a provider could not be reached, sign-ins answer "unavailable" at once for this long
+ * before the server tries again: a provider that hangs then costs anonymous callers nothing.
+ */
+export const SSO_DISCOVERY_RETRY_SECONDS = 30;
+/**
+ * The longest an anonymous /start waits for a discovery fetch in progress; the fetch goes on in
+ * the background and fills the cache. Discovery of a healthy provider takes well under a second.
+ */
+export const SSO_START_WAIT_SECONDS = 3;
+/** "Test connection" fetches the discovery document live, and gives up sooner than a sign-in. */
+export const SSO_TEST_TIMEOUT_SECONDS = 5;
 
 /** Expired rows are deleted by every instance this often. */
 export const PRUNE_INTERVAL_SECONDS = 10 * 60;
@@ -66,3 +89,14 @@ export const PRUNE_INTERVAL_SECONDS = 10 * 60;
  * the audit log may need to tell a late click from a forged link.
  */
 export const EXPIRED_ROW_RETENTION_SECONDS = 24 * 60 * 60;
+
+/**
+ * A transaction that meets a deadlock (40P01) or a serialization failure (40001) runs again, at
+ * most this many times: a step-up's transaction only conflicts with another of the same user, and
+ * with the user's row locked first, two runs of the same conflict are already unlikely.
+ */
+export const TRANSACTION_RETRIES = 3;
+/** Each retry waits a random time below this, doubled per retry (at most 10, 20 and 40 ms). */
+export const TRANSACTION_RETRY_BASE_MS = 10;
+/** A conflict that outlasted its retries answers 503 with this Retry-After: it is momentary. */
+export const BUSY_RETRY_AFTER_SECONDS = 1;

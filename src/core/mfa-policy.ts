@@ -41,8 +41,22 @@ export function mfaApplies(org: OrgMfa, user: UserMfa): boolean {
   return offeredMethods(org, user).length > 0;
 }
 
-/** The session's state once the password is right. SSO users never do TOTP or email MFA. */
-export function statusAfterPassword(org: OrgMfa, user: UserMfa): SessionStatus {
+/**
+ * A user who holds a factor but has nothing the org still lets them verify with: an admin turned
+ * their only method off and no recovery code is left. They must never fall back to the password
+ * alone, nor enroll a new factor at AAL1: either would let a stolen password undo their MFA.
+ */
+export function hasNoUsableMethod(org: OrgMfa, user: UserMfa): boolean {
+  if (org.policy === 'disabled' || user.sso) return false;
+  return user.activeMethods.length > 0 && !mfaApplies(org, user);
+}
+
+/**
+ * The session's state once the password is right, or null when the user has no usable method
+ * left (sign-in is refused). SSO users never do TOTP or email MFA.
+ */
+export function statusAfterPassword(org: OrgMfa, user: UserMfa): SessionStatus | null {
+  if (hasNoUsableMethod(org, user)) return null;
   if (user.sso || org.policy === 'disabled') return 'authenticated';
   if (mfaApplies(org, user)) return 'mfa_required';
   return org.policy === 'required' ? 'enrollment_required' : 'authenticated';
@@ -61,15 +75,15 @@ export function statusAfterVerification(org: OrgMfa, user: UserMfa): SessionStat
 }
 
 /**
- * Whether a session sent to enrollment must verify instead of enrolling: its user now has an
- * allowed method (enrolled from another session meanwhile), or, for a session that has proved
- * nothing but the password (AAL1), any way to verify at all. Otherwise a password-only session
- * could replace the user's factor and come out at AAL2 without ever proving it.
+ * Whether a session sent to enrollment must not enroll: its user now has an allowed method
+ * (enrolled from another session meanwhile), or, for a session that has proved nothing but the
+ * password (AAL1), any factor at all, usable or not. Otherwise a password-only session could
+ * replace the user's factor and come out at AAL2 without ever proving it.
  */
 export function enrollmentSuperseded(org: OrgMfa, user: UserMfa, aal: number): boolean {
   const allowed = allowedMethods(org);
   if (user.activeMethods.some((method) => allowed.includes(method))) return true;
-  return aal < 2 && mfaApplies(org, user);
+  return aal < 2 && user.activeMethods.length > 0;
 }
 
 export function isStrengthening(from: MfaPolicy, to: MfaPolicy): boolean {

@@ -8,8 +8,20 @@ import {
 } from './limits.ts';
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
-// Deliberately loose: the only real proof of an address is a message that arrives.
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * A bare mailbox, ASCII only: the local part is a dot-atom (RFC 5322 3.2.4) without quoted
+ * strings, comments, display names, brackets, commas, semicolons or whitespace, which mail
+ * libraries read as a name or a second address. `%` and `!` are refused too: mail servers still
+ * route user%host and host!user by default for their own domains (Postfix's allow_percent_hack
+ * and swap_bangpath). Non-ASCII letters are refused so that no lookalike of an address (a
+ * Cyrillic "а") is a second account; an internationalized domain is entered in its xn-- form.
+ */
+const LOCAL_PART = /^[A-Za-z0-9#$&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9#$&'*+/=?^_`{|}~-]+)*$/;
+/** RFC 5321 4.5.3.1.1. */
+const LOCAL_PART_MAX_CHARACTERS = 64;
+const DOMAIN_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+/** A last label of digits only would make an IP address (`a@1.2.3.4`), not a domain. */
+const NUMERIC = /^[0-9]+$/;
 
 export function parseSlug(raw: string): Result<string, 'invalid_slug'> {
   const slug = raw.trim().toLowerCase();
@@ -19,13 +31,25 @@ export function parseSlug(raw: string): Result<string, 'invalid_slug'> {
   return ok(slug);
 }
 
-/** Emails keep the case they were given in; uniqueness and lookup use the lowercase form. */
+/**
+ * Emails keep the case they were given in; uniqueness and lookup use the lowercase form. Spaces
+ * around the address (pasted from a spreadsheet) are trimmed; anything else is taken or refused
+ * as it is, never repaired.
+ */
 export function parseEmail(raw: string): Result<string, 'invalid_email'> {
-  const email = raw.trim().normalize('NFC');
-  if (email.length > EMAIL_MAX_CHARACTERS || !EMAIL_PATTERN.test(email)) {
-    return fail('invalid_email');
-  }
-  return ok(email);
+  const email = raw.trim();
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  const labels = email.slice(at + 1).split('.');
+  const valid =
+    at > 0 &&
+    email.length <= EMAIL_MAX_CHARACTERS &&
+    local.length <= LOCAL_PART_MAX_CHARACTERS &&
+    LOCAL_PART.test(local) &&
+    labels.length >= 2 &&
+    labels.every((label) => DOMAIN_LABEL.test(label)) &&
+    !NUMERIC.test(labels.at(-1)!);
+  return valid ? ok(email) : fail('invalid_email');
 }
 
 export function emailKey(email: string): string {

@@ -15,8 +15,10 @@ import type { Store } from '../store/db.ts';
 import { installBackgroundTasks } from './background.ts';
 import { installErrorHandlers, installNulByteGuard } from './error-handler.ts';
 import { sendError } from './error-status.ts';
-import { installMetrics } from './metrics.ts';
+import { installMetrics, metricsRoutes } from './metrics.ts';
+import { serializeRequest } from './log-redaction.ts';
 import { installOriginCheck } from './origin-check.ts';
+import { helmetOptions, installNoStoreByDefault } from './response-headers.ts';
 import { authRoutes } from './routes/auth.ts';
 import { meRoutes } from './routes/me.ts';
 import { meFactorRoutes } from './routes/me-factors.ts';
@@ -39,7 +41,7 @@ export type AppOptions = {
   store: Store;
   deps: ServiceDeps;
   config: Pick<Config, 'baseUrl' | 'trustProxy' | 'logLevel' | 'redisUrl'> &
-    Partial<Pick<Config, 'authRequestsPerIpPerMinute'>>;
+    Partial<Pick<Config, 'authRequestsPerIpPerMinute' | 'metricsToken'>>;
   /** Where JSON logs go (stdout when absent); tests pass a stream to read them. */
   logStream?: DestinationStream;
 };
@@ -65,6 +67,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: {
       level: config.logLevel,
       redact: { paths: redactedLogPaths, censor: '[redacted]' },
+      // The logged URL keeps its path; secrets in its query (the SSO code and state) do not stay.
+      serializers: { req: serializeRequest },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     genReqId: () => randomUUID(),
@@ -95,14 +99,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installErrorHandlers(app);
   installNulByteGuard(app);
   installBackgroundTasks(app);
+  installNoStoreByDefault(app);
   const metrics = installMetrics(app);
 
   const secure = config.baseUrl?.protocol === 'https:';
-  // HSTS and upgrade-insecure-requests only make sense once the server is reached over https.
-  await app.register(helmet, {
-    hsts: secure,
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: secure ? [] : null } },
-  });
+  await app.register(helmet, helmetOptions(secure));
   await app.register(cookie);
   const redis = config.redisUrl
     ? new (await import('ioredis')).Redis(config.redisUrl, { lazyConnect: false })
@@ -132,7 +133,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       config.authRequestsPerIpPerMinute ?? AUTH_REQUESTS_PER_IP_PER_MINUTE,
     ),
   };
-  await app.register(operationsRoutes, { store, metrics });
+  await app.register(operationsRoutes, { store });
+  await app.register(metricsRoutes, { registry: metrics, token: config.metricsToken ?? null });
   await app.register(
     async (api) => {
       await api.register(setupRoutes, context);

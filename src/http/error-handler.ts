@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ErrorCode } from '../core/errors.ts';
+import { BUSY_RETRY_AFTER_SECONDS } from '../core/limits.ts';
+import { isTransientConflict } from '../store/transaction.ts';
 import { errorBody, errorStatus, sendError } from './error-status.ts';
 
 /** Fastify's own client errors, by code, mapped onto the product's catalog. */
@@ -13,7 +15,8 @@ const fastifyErrorCodes: Record<string, ErrorCode> = {
 
 /**
  * One handler for everything thrown: validation and protocol errors become a 4xx with a stable
- * code; anything else is a bug, logged in full and answered with a bare 500.
+ * code, a database conflict that outlasted its retries a 503 busy; anything else is a bug, logged
+ * in full and answered with a bare 500.
  */
 export function installErrorHandlers(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -32,6 +35,14 @@ export function installErrorHandlers(app: FastifyInstance) {
     if (status >= 400 && status < 500) {
       request.log.info({ code: error.code }, 'client error');
       return reply.code(status).send(errorBody('invalid_request'));
+    }
+    // A deadlock or serialization failure that outlasted its retries: nothing is wrong but timing.
+    if (isTransientConflict(error)) {
+      request.log.warn(
+        { err: describeFailure(error) },
+        'transaction conflict outlasted its retries',
+      );
+      return sendError(reply, 'busy', { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS });
     }
     request.log.error({ err: describeFailure(error) }, 'request failed');
     return reply.code(500).send(errorBody('internal_error'));

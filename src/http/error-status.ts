@@ -42,6 +42,8 @@ export const errorStatus: Record<ErrorCode, number> = {
   sso_user: 409,
   own_account: 403,
   invalid_cursor: 400,
+  no_usable_method: 403,
+  methods_strand_users: 409,
   policy_changed: 409,
   last_method_required: 409,
   method_not_enabled: 409,
@@ -53,9 +55,12 @@ export const errorStatus: Record<ErrorCode, number> = {
   sso_account_conflict: 409,
   sso_user_unknown: 403,
   sso_domain_not_allowed: 403,
+  sso_email_invalid: 403,
   sso_email_unverified: 403,
   sso_subject_mismatch: 409,
   invalid_issuer: 400,
+  invalid_metrics_token: 401,
+  busy: 503,
   internal_error: 500,
 };
 
@@ -65,13 +70,19 @@ export type ErrorBody = {
   retry_after?: number;
   methods?: string[];
   sso_url?: string;
+  stranded_users?: number;
 };
 
 export function errorBody(code: ErrorCode, message: string = errorMessages[code]): ErrorBody {
   return { error: code, message };
 }
 
-export type FailureDetails = { retryAfterSeconds?: number; methods?: string[]; ssoUrl?: string };
+export type FailureDetails = {
+  retryAfterSeconds?: number;
+  methods?: string[];
+  ssoUrl?: string;
+  strandedUsers?: number;
+};
 
 export function sendError(reply: FastifyReply, code: ErrorCode, extra: FailureDetails = {}) {
   const body: ErrorBody = errorBody(code);
@@ -81,6 +92,7 @@ export function sendError(reply: FastifyReply, code: ErrorCode, extra: FailureDe
   }
   if (extra.methods !== undefined) body.methods = extra.methods;
   if (extra.ssoUrl !== undefined) body.sso_url = extra.ssoUrl;
+  if (extra.strandedUsers !== undefined) body.stranded_users = extra.strandedUsers;
   return reply.code(errorStatus[code]).send(body);
 }
 

@@ -1,5 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { sendError } from './error-status.ts';
 
 /** A registry per app (not prom-client's global one), so that two apps in one process stay apart. */
 export function installMetrics(app: FastifyInstance): Registry {
@@ -25,4 +27,39 @@ export function installMetrics(app: FastifyInstance): Registry {
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
   return registry;
+}
+
+type MetricsRouteOptions = { registry: Registry; token: string | null };
+
+/**
+ * GET /metrics answers only a scraper that sends the operator's token; with no token configured it
+ * is off (404). "Only from loopback" was not chosen: behind a reverse proxy on the same host every
+ * request comes from loopback.
+ */
+export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (
+  app,
+  { registry, token },
+) => {
+  const expected = token === null ? null : digest(token);
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (expected === null) return sendError(reply, 'not_found');
+    const sent = bearerToken(request.headers.authorization);
+    // Digests of equal length, compared in constant time: neither the token nor its length leaks.
+    if (sent === null || !timingSafeEqual(digest(sent), expected)) {
+      reply.header('www-authenticate', 'Bearer realm="metrics"');
+      return sendError(reply, 'invalid_metrics_token');
+    }
+    const body = await registry.metrics();
+    return reply.type(registry.contentType).send(body);
+  });
+};
+
+/** The credentials of `Authorization: Bearer <token>` (the scheme is case-insensitive, RFC 9110). */
+function bearerToken(header: string | undefined): string | null {
+  const match = /^Bearer +(\S+)$/i.exec(header ?? '');
+  return match?.[1] ?? null;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
 }

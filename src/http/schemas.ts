@@ -6,6 +6,7 @@ export const ErrorSchema = Type.Object({
   retry_after: Type.Optional(Type.Integer()),
   methods: Type.Optional(Type.Array(Type.String())),
   sso_url: Type.Optional(Type.String()),
+  stranded_users: Type.Optional(Type.Integer()),
 });
 
 /** Error answers every route may give, on top of its own. */

@@ -85,6 +85,22 @@ export function passwordResetMessage(orgName: string, link: string, minutes: num
   };
 }
 
+export function adminAddedMessage(
+  orgName: string,
+  added: { name: string; email: string },
+  addedBy: string | null,
+  at: Date,
+): Content {
+  const by = addedBy ? `by ${addedBy}` : 'from the command line of the server';
+  return {
+    subject: `${orgName}: a new admin was added`,
+    lines: [
+      `${added.name} <${added.email}> was made an admin of ${orgName} ${by}, at ${at.toISOString()}.`,
+      'Admins can change the sign-in rules of everyone in the organization. If you do not know about this, someone may be using an admin session: change your password, which signs out your other sessions, and check System → Audit log.',
+    ],
+  };
+}
+
 /** At 2 or fewer left the user is warned: with none left they cannot verify with a code. */
 export const RECOVERY_CODES_LOW = 2;
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { fail, ok, type Result } from '../core/errors.ts';
+import { fail, ok, type Failure, type Result, type Success } from '../core/errors.ts';
 import {
   emailKey,
   parseEmail,
@@ -10,8 +10,14 @@ import {
 import { appendAuditEvent } from '../store/audit.ts';
 import { insertOrg } from '../store/orgs.ts';
 import type { Database, Org, Role, User } from '../store/schema.ts';
-import { insertUser } from '../store/users.ts';
+import { adminAddedMessage } from '../mail/templates.ts';
+import { findUserForLogin, insertUser, listOrgAdmins } from '../store/users.ts';
+import type { SessionContext } from '../store/sessions.ts';
+import { userTransaction } from '../store/transaction.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
+import { notifyUser } from './notify.ts';
+import { checkStepUp, type StepUpFailure } from './step-up.ts';
+import type { VerificationInput } from './verification.ts';
 
 export type NewAccount = {
   email: string;
@@ -83,21 +89,75 @@ export async function createOrgWithAdmin(
   return deps.db.transaction().execute((tx) => insertOrgWithAdmin(tx, prepared.value, now, origin));
 }
 
+export type Creator = { userId: string | null; origin: RequestOrigin | null };
+
+/** An operator's `portcullis user create`: whoever runs the CLI already holds the database. */
 export async function createUser(
   deps: ServiceDeps,
   org: Org,
   input: NewAccount,
-  actor: { userId: string | null; origin: RequestOrigin | null },
+  creator: Creator,
 ): Promise<Result<User, AccountError>> {
   const account = await prepareAccount(deps, input);
   if (!account.ok) return account;
-  const now = deps.clock.now();
-  return deps.db.transaction().execute(async (tx) => {
-    const user = await insertUser(tx, { ...account.value, org_id: org.id, created_at: now });
-    if (!user) return fail('email_taken');
-    await recordUserCreated(tx, org, user, actor, now);
-    return ok(user);
+  return insertAndAnnounce<never>(deps, org, account.value, creator, async () => ok(true));
+}
+
+/**
+ * An admin creates a user from a session. A new admin is a sensitive action: with a stolen
+ * session but without the admin's second factor, a thief could otherwise make an admin of their
+ * own, enroll it, and pass every later step-up as that admin.
+ */
+export async function createUserAsAdmin(
+  deps: ServiceDeps,
+  context: SessionContext,
+  input: NewAccount,
+  verification: VerificationInput | undefined,
+  origin: RequestOrigin,
+): Promise<Result<User, AccountError> | StepUpFailure> {
+  const account = await prepareAccount(deps, input);
+  if (!account.ok) return account;
+  const creator = { userId: context.user.id, origin };
+  return insertAndAnnounce(deps, context.org, account.value, creator, async (tx) => {
+    if (account.value.role !== 'admin') return ok(true);
+    // A taken email fails before the step-up, so that it does not spend the admin's code.
+    if (await findUserForLogin(tx, context.org.slug, account.value.email_key)) {
+      return fail('email_taken');
+    }
+    return checkStepUp(deps, tx, context, verification, origin);
   });
+}
+
+type PreparedAccount = Extract<Awaited<ReturnType<typeof prepareAccount>>, { ok: true }>['value'];
+
+/**
+ * Inserts the user once `authorize` allows it, in one transaction with the audit event; after the
+ * commit, every admin of the org hears of a new admin.
+ */
+async function insertAndAnnounce<F extends Failure>(
+  deps: ServiceDeps,
+  org: Org,
+  account: PreparedAccount,
+  creator: Creator,
+  authorize: (tx: Kysely<Database>) => Promise<Success<unknown> | F>,
+): Promise<Result<User, 'email_taken'> | F> {
+  const now = deps.clock.now();
+  const result = await userTransaction(deps.db, [creator.userId], async (tx) => {
+    const allowed = await authorize(tx);
+    if (!allowed.ok) return allowed;
+    const admins = account.role === 'admin' ? await listOrgAdmins(tx, org.id) : [];
+    const user = await insertUser(tx, { ...account, org_id: org.id, created_at: now });
+    if (!user) return fail('email_taken');
+    await recordUserCreated(tx, org, user, creator, now);
+    return ok({ user, admins });
+  });
+  if (!result.ok) return result;
+  const { user, admins } = result.value;
+  const creatorEmail = admins.find((admin) => admin.id === creator.userId)?.email ?? null;
+  for (const admin of admins) {
+    notifyUser(deps, admin.email, adminAddedMessage(org.name, user, creatorEmail, now));
+  }
+  return ok(user);
 }
 
 async function prepareAccount(deps: ServiceDeps, input: NewAccount) {
@@ -125,7 +185,7 @@ async function recordUserCreated(
   db: Kysely<Database>,
   org: Org,
   user: User,
-  actor: { userId: string | null; origin: RequestOrigin | null },
+  actor: Creator,
   now: Date,
 ) {
   await appendAuditEvent(db, {

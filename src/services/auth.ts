@@ -8,7 +8,7 @@ import { isSessionAlive, shouldTouchSession } from '../core/session-rules.ts';
 import { generateToken, hashToken } from '../core/tokens.ts';
 import { emailKey, normalizePassword } from '../core/validation.ts';
 import { clearAttempts, reserveAttempt } from '../store/attempt-counters.ts';
-import { appendAuditEvent } from '../store/audit.ts';
+import { appendAuditEvent, appendLoginFailure } from '../store/audit.ts';
 import type { Kysely } from 'kysely';
 import {
   offeredMethods,
@@ -18,7 +18,6 @@ import {
 } from '../core/mfa-policy.ts';
 import type { Database, Org, Session, User } from '../store/schema.ts';
 import { orgMfaOf, userMfaOf } from './mfa-state.ts';
-import { ssoStartPath } from './sso-paths.ts';
 import {
   deleteSession,
   findSessionContext,
@@ -37,8 +36,7 @@ export type PasswordStep = SignedIn & { methods: VerificationMethod[] };
 
 export type RateLimited = Failure<'rate_limited'> & { retryAfterSeconds: number };
 
-type LoginFailure =
-  Failure<'invalid_credentials'> | (Failure<'sso_required'> & { ssoUrl: string }) | RateLimited;
+type LoginFailure = Failure<'invalid_credentials' | 'no_usable_method'> | RateLimited;
 
 /**
  * The password step. Unknown org, unknown user and wrong password fail alike: same error, and a
@@ -68,44 +66,42 @@ export async function login(
     return { ok: false, error: 'rate_limited', retryAfterSeconds: reservation.retryAfterSeconds };
   }
 
+  // An unknown account and an SSO account (no password) cost one dummy verification, exactly
+  // like a wrong password; all three record the failure with the same statement and answer alike.
   const found = await findUserForLogin(deps.db, orgSlug, key);
-  if (!found) {
-    await deps.passwords.verifyDummy(password);
+  const passwordHash = found?.user.password_hash ?? null;
+  if (passwordHash === null) await deps.passwords.verifyDummy(password);
+  const passwordOk = passwordHash !== null && (await deps.passwords.verify(passwordHash, password));
+  if (!found || passwordHash === null || !passwordOk) {
+    const locked = reservation.failures >= PASSWORD_MAX_FAILURES;
+    await appendLoginFailure(deps.db, {
+      orgSlug,
+      emailKey: key,
+      consecutiveFailures: reservation.failures,
+      lockSeconds: locked ? PASSWORD_LOCK_SECONDS : null,
+      ...origin,
+      at: now,
+    });
     return fail('invalid_credentials');
   }
   const { user, org } = found;
-  if (user.password_hash === null) {
-    await clearAttempts(deps.db, counterKey);
-    return { ok: false, error: 'sso_required', ssoUrl: ssoStartPath(org.slug) };
-  }
-  if (!(await deps.passwords.verify(user.password_hash, password))) {
-    await appendAuditEvent(deps.db, {
-      type: 'login.failed',
-      orgId: org.id,
-      targetUserId: user.id,
-      ...origin,
-      details: { reason: 'wrong_password', consecutive_failures: reservation.failures },
-      at: now,
-    });
-    if (reservation.failures >= PASSWORD_MAX_FAILURES) {
-      await appendAuditEvent(deps.db, {
-        type: 'login.locked',
-        orgId: org.id,
-        targetUserId: user.id,
-        ...origin,
-        details: { lock_seconds: PASSWORD_LOCK_SECONDS },
-        at: now,
-      });
-    }
-    return fail('invalid_credentials');
-  }
-
   await clearAttempts(deps.db, counterKey);
-  if (deps.passwords.needsRehash(user.password_hash)) {
+  if (deps.passwords.needsRehash(passwordHash)) {
     await updatePasswordHash(deps.db, user.id, await deps.passwords.hash(password));
   }
   const userMfa = await userMfaOf(deps.db, user);
   const status = statusAfterPassword(orgMfaOf(org), userMfa);
+  if (status === null) {
+    await appendAuditEvent(deps.db, {
+      type: 'login.refused',
+      orgId: org.id,
+      targetUserId: user.id,
+      ...origin,
+      details: { reason: 'no_usable_method' },
+      at: now,
+    });
+    return fail('no_usable_method');
+  }
   const signedIn = await startSession(deps, { user, org, status, aal: 1 }, origin);
   await appendAuditEvent(deps.db, {
     type: 'login.succeeded',

@@ -5,6 +5,7 @@ import type { RandomBytes } from '../core/tokens.ts';
 import type { SessionLifetimes } from '../core/session-rules.ts';
 import type { Database } from '../store/schema.ts';
 import type { PasswordHasher } from './passwords.ts';
+import type { SsoProviders } from './sso-client.ts';
 
 export type Clock = { now(): Date };
 
@@ -21,6 +22,8 @@ export type ServiceDeps = {
   mailer: Mailer;
   /** Where users reach the console: the base of links in emails, never taken from a request. */
   publicUrl: URL;
+  /** The identity providers' address rule, guarded fetch and discovery cache (one per instance). */
+  ssoProviders: SsoProviders;
 };
 
 /** Who asked, for the audit log. */

@@ -21,7 +21,7 @@ import {
   type ChallengeBinding,
 } from '../store/email-challenges.ts';
 import type { Database, Org, User } from '../store/schema.ts';
-import { lockUserRow } from '../store/users.ts';
+import { markIrreversible, userTransaction } from '../store/transaction.ts';
 import type { RateLimited } from './auth.ts';
 import type { ServiceDeps } from './deps.ts';
 
@@ -55,8 +55,7 @@ export async function sendEmailCode<F extends Failure<ErrorCode>>(
   const binding = { userId: user.id, orgId: org.id, purpose: challenge.purpose };
   const minutes = EMAIL_CODE_SECONDS / 60;
   try {
-    return await deps.db.transaction().execute(async (tx) => {
-      await lockUserRow(tx, user.id);
+    return await userTransaction(deps.db, [user.id], async (tx) => {
       const lastHour = await challengesSentSince(tx, user.id, new Date(now.getTime() - 3600_000));
       const wait = Math.max(
         resendWaitSeconds(await lastChallengeSentAt(tx, binding), now),
@@ -75,6 +74,8 @@ export async function sendEmailCode<F extends Failure<ErrorCode>>(
         now,
         expiresAt,
       });
+      // From here on a conflict is not retried: the code is going out, and must not go twice.
+      markIrreversible(tx);
       const delivered = await deps.mailer.send(
         render(user.email, codeMessage(org.name, code, challenge.purpose, minutes)),
       );

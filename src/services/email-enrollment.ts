@@ -2,6 +2,7 @@ import { fail, ok, type Failure, type Result } from '../core/errors.ts';
 import { findOpenChallengeId } from '../store/email-challenges.ts';
 import { activateEmailFactor } from '../store/factors.ts';
 import type { SessionContext } from '../store/sessions.ts';
+import { userTransaction } from '../store/transaction.ts';
 import type { RateLimited } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { redeemEmailCode, sendEmailCode } from './email-codes.ts';
@@ -64,7 +65,7 @@ export async function confirmEmailSetup(
     orgId: context.org.id,
     purpose: 'enroll_email' as const,
   };
-  const confirmed = await deps.db.transaction().execute(async (tx) => {
+  const confirmed = await userTransaction(deps.db, [context.user.id], async (tx) => {
     const superseded = await supersededEnrollment(tx, context);
     if (superseded) return superseded;
     const challengeId = await findOpenChallengeId(tx, binding, context.session.token_hash, now);

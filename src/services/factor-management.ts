@@ -4,7 +4,7 @@ import { methodDisabledMessage } from '../mail/templates.ts';
 import { appendAuditEvent } from '../store/audit.ts';
 import { deleteActiveFactor } from '../store/factors.ts';
 import type { SessionContext } from '../store/sessions.ts';
-import { lockUserRow } from '../store/users.ts';
+import { userTransaction } from '../store/transaction.ts';
 import type { RateLimited } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { sendEmailCode } from './email-codes.ts';
@@ -26,8 +26,7 @@ export async function disableMethod(
   origin: RequestOrigin,
 ): Promise<Result<true> | Failure<'method_not_enabled' | 'last_method_required'> | StepUpFailure> {
   const { user, org } = context;
-  const result = await deps.db.transaction().execute(async (tx) => {
-    await lockUserRow(tx, user.id);
+  const result = await userTransaction(deps.db, [user.id], async (tx) => {
     const { activeMethods } = await userMfaOf(tx, user);
     if (!activeMethods.includes(input.method)) return fail('method_not_enabled');
     if (org.mfa_policy === 'required' && activeMethods.length === 1) {
@@ -59,7 +58,7 @@ export async function regenerateRecoveryCodes(
   origin: RequestOrigin,
 ): Promise<Result<string[]> | Failure<'no_method_enabled'> | StepUpFailure> {
   const { user, org } = context;
-  return deps.db.transaction().execute(async (tx) => {
+  return userTransaction(deps.db, [user.id], async (tx) => {
     if ((await userMfaOf(tx, user)).activeMethods.length === 0) return fail('no_method_enabled');
     const stepUp = await checkStepUp(deps, tx, context, verification, origin);
     if (!stepUp.ok) return stepUp;

@@ -6,6 +6,7 @@ import { deleteAllFactors } from '../store/factors.ts';
 import { findOrgUser } from '../store/users.ts';
 import { bumpUserSessionEpoch } from '../store/users.ts';
 import type { SessionContext } from '../store/sessions.ts';
+import { userTransaction } from '../store/transaction.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { notifyUser } from './notify.ts';
 import { checkStepUp, type StepUpResult } from './step-up.ts';
@@ -28,7 +29,7 @@ export async function resetUserMfa(
 > {
   if (!isUuid(input.userId)) return fail('not_found');
   const now = deps.clock.now();
-  const result = await deps.db.transaction().execute(async (tx) => {
+  const result = await userTransaction(deps.db, [context.user.id, input.userId], async (tx) => {
     // Another org's user is simply not found: ids never cross orgs.
     const target = await findOrgUser(tx, context.org.id, input.userId);
     if (!target) return fail('not_found');

@@ -5,6 +5,7 @@ import { passwordChangedMessage } from '../mail/templates.ts';
 import { clearAttempts, reserveAttempt } from '../store/attempt-counters.ts';
 import { appendAuditEvent } from '../store/audit.ts';
 import type { SessionContext } from '../store/sessions.ts';
+import { userTransaction } from '../store/transaction.ts';
 import { bumpUserSessionEpoch, updatePasswordHash } from '../store/users.ts';
 import { passwordCounterKey, rotateSession, type RateLimited, type SignedIn } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
@@ -67,7 +68,7 @@ export async function changePassword(
   await clearAttempts(deps.db, counterKey);
   const newHash = await deps.passwords.hash(newPassword.value);
 
-  const changed = await deps.db.transaction().execute(async (tx) => {
+  const changed = await userTransaction(deps.db, [user.id], async (tx) => {
     const stepUp = await checkStepUp(deps, tx, context, input.verification, origin);
     if (!stepUp.ok) return stepUp;
     await updatePasswordHash(tx, user.id, newHash);

@@ -4,6 +4,7 @@ import { appendAuditEvent } from '../store/audit.ts';
 import { deleteAllFactors } from '../store/factors.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import { findSsoConnection } from '../store/sso.ts';
+import { userTransaction } from '../store/transaction.ts';
 import { bumpUserSessionEpoch, convertUserToSso, findOrgUser } from '../store/users.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { checkStepUp, type StepUpFailure } from './step-up.ts';
@@ -25,7 +26,7 @@ export async function convertToSso(
   | StepUpFailure
 > {
   if (!isUuid(input.userId)) return fail('not_found');
-  return deps.db.transaction().execute(async (tx) => {
+  return userTransaction(deps.db, [context.user.id, input.userId], async (tx) => {
     const target = await findOrgUser(tx, context.org.id, input.userId);
     if (!target) return fail('not_found');
     if (target.sso) return fail('sso_user');

@@ -3,12 +3,13 @@ import { encryptSecret } from '../core/secret-box.ts';
 import { appendAuditEvent } from '../store/audit.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import { deleteSsoConnection, findSsoConnection, saveSsoConnection } from '../store/sso.ts';
+import { userTransaction } from '../store/transaction.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { ssoStartPath } from './sso-paths.ts';
 import {
   clientSecretAad,
-  discoverClient,
   isAcceptableIssuer,
+  probeProvider,
   ssoRedirectUri,
 } from './sso-client.ts';
 import { checkStepUp, type StepUpFailure } from './step-up.ts';
@@ -62,11 +63,11 @@ export async function saveSsoSettings(
   input: SsoInput,
   origin: RequestOrigin,
 ): Promise<Result<true> | Failure<'invalid_issuer' | 'invalid_request'> | StepUpFailure> {
-  if (!isAcceptableIssuer(input.issuer)) return fail('invalid_issuer');
+  if (!(await isAcceptableIssuer(deps, input.issuer))) return fail('invalid_issuer');
   const domains = input.allowedDomains.map((d) => d.trim().toLowerCase()).filter(Boolean);
   if (!domains.every((d) => DOMAIN.test(d))) return fail('invalid_request');
   const now = deps.clock.now();
-  return deps.db.transaction().execute(async (tx) => {
+  return userTransaction(deps.db, [context.user.id], async (tx) => {
     const existing = await findSsoConnection(tx, context.org.id);
     if (!existing && !input.clientSecret) return fail('invalid_request');
     const stepUp = await checkStepUp(deps, tx, context, input.verification, origin);
@@ -111,7 +112,7 @@ export async function removeSsoSettings(
   verification: VerificationInput | undefined,
   origin: RequestOrigin,
 ): Promise<Result<true> | StepUpFailure> {
-  return deps.db.transaction().execute(async (tx) => {
+  return userTransaction(deps.db, [context.user.id], async (tx) => {
     const stepUp = await checkStepUp(deps, tx, context, verification, origin);
     if (!stepUp.ok) return stepUp;
     await deleteSsoConnection(tx, context.org.id);
@@ -126,7 +127,7 @@ export async function removeSsoSettings(
   });
 }
 
-/** "Test the connection": the issuer's discovery document is fetched and checked. */
+/** "Test the connection": the issuer's discovery document is fetched live and checked. */
 export async function testSsoConnection(
   deps: ServiceDeps,
   context: SessionContext,
@@ -134,7 +135,7 @@ export async function testSsoConnection(
   const connection = await findSsoConnection(deps.db, context.org.id);
   if (!connection) return fail('sso_not_configured');
   try {
-    const client = await discoverClient(deps, connection);
+    const client = await probeProvider(deps, connection);
     return ok({ issuer: client.serverMetadata().issuer });
   } catch {
     return fail('sso_unavailable');

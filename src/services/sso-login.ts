@@ -12,7 +12,7 @@ import { findSsoConnection, insertSsoState, takeSsoState } from '../store/sso.ts
 import { bindSsoSubject, findUserById, findUserForLogin, insertUser } from '../store/users.ts';
 import { startSession, type SignedIn } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
-import { discoverClient, ssoRedirectUri } from './sso-client.ts';
+import { providerConfiguration, reportProviderUnreachable, ssoRedirectUri } from './sso-client.ts';
 
 export type SsoPurpose = 'login' | 'step_up';
 
@@ -32,12 +32,10 @@ export async function startSsoLogin(
   const org = await findOrgBySlug(deps.db, orgSlug.trim().toLowerCase());
   const connection = org ? await findSsoConnection(deps.db, org.id) : undefined;
   if (!org || !connection) return fail('sso_not_configured');
-  let client: oidc.Configuration;
-  try {
-    client = await discoverClient(deps, connection);
-  } catch {
-    return fail('sso_unavailable');
-  }
+  // From the cache: anonymous callers do not make the server fetch the provider each time, and
+  // wait a bounded time when it is slow or down.
+  const client = await providerConfiguration(deps, connection);
+  if (!client) return fail('sso_unavailable');
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const verifier = oidc.randomPKCECodeVerifier();
@@ -112,10 +110,11 @@ export async function completeSsoLogin(
   const connection = org ? await findSsoConnection(deps.db, org.id) : undefined;
   if (!org || !connection) return fail('sso_failed');
 
+  const client = await providerConfiguration(deps, connection);
+  if (!client) return fail('sso_unavailable');
   let claims: oidc.IDToken;
   let profile: EmailClaims;
   try {
-    const client = await discoverClient(deps, connection);
     const verifier = Buffer.from(
       decryptSecret(
         deps.keys.encryption,
@@ -142,7 +141,9 @@ export async function completeSsoLogin(
       profile = { email: info.email, email_verified: info.email_verified, name: info.name };
     }
   } catch (error) {
-    return fail(isNetworkFailure(error) ? 'sso_unavailable' : 'sso_failed');
+    if (!isNetworkFailure(error)) return fail('sso_failed');
+    reportProviderUnreachable(deps, connection);
+    return fail('sso_unavailable');
   }
 
   const identity = await identityOf(profile, connection);
@@ -214,9 +215,13 @@ type EmailClaims = { email?: unknown; email_verified?: unknown; name?: unknown }
 async function identityOf(
   claims: EmailClaims,
   connection: SsoConnection,
-): Promise<Result<string, 'sso_failed' | 'sso_email_unverified' | 'sso_domain_not_allowed'>> {
+): Promise<
+  Result<string, 'sso_email_invalid' | 'sso_email_unverified' | 'sso_domain_not_allowed'>
+> {
+  // A claim that is not a bare mailbox (a display name, a second address) never becomes an
+  // account: mail to it could go somewhere else.
   const email = typeof claims.email === 'string' ? parseEmail(claims.email) : null;
-  if (!email?.ok) return fail('sso_failed');
+  if (!email?.ok) return fail('sso_email_invalid');
   // Some providers (Amazon Cognito) send the boolean as a string.
   if (claims.email_verified === false || claims.email_verified === 'false') {
     return fail('sso_email_unverified');
@@ -294,7 +299,9 @@ async function audit(
 
 function isNetworkFailure(error: unknown): boolean {
   const text = `${(error as Error)?.name ?? ''} ${(error as Error)?.message ?? ''} ${String((error as { cause?: unknown })?.cause ?? '')}`;
-  return /fetch failed|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|AbortError|TimeoutError/i.test(text);
+  return /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|AbortError|TimeoutError|ProviderAddressRefused/i.test(
+    text,
+  );
 }
 
 export async function ssoAvailable(deps: ServiceDeps, orgSlug: string): Promise<boolean> {

@@ -1,9 +1,15 @@
 import type { Kysely } from 'kysely';
-import { ok, type Failure, type Result } from '../core/errors.ts';
-import { mfaApplies, offeredMethods, type VerificationMethod } from '../core/mfa-policy.ts';
+import { fail, ok, type Failure, type Result } from '../core/errors.ts';
+import {
+  hasNoUsableMethod,
+  mfaApplies,
+  offeredMethods,
+  type VerificationMethod,
+} from '../core/mfa-policy.ts';
 import type { Database } from '../store/schema.ts';
 import { consumeSsoReauthentication } from '../store/sessions.ts';
 import { SSO_REAUTH_SECONDS } from '../core/limits.ts';
+import { assertUserLocked } from '../store/transaction.ts';
 import { ssoStartPath } from './sso-paths.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
@@ -21,7 +27,7 @@ export type VerificationRequired = Failure<'verification_required'> & {
 };
 
 export type StepUpResult =
-  | Result<'not_needed' | VerificationMethod | 'sso', 'invalid_code'>
+  | Result<'not_needed' | VerificationMethod | 'sso', 'invalid_code' | 'no_usable_method'>
   | VerificationRequired
   | TooManyAttempts;
 
@@ -30,7 +36,9 @@ export type StepUpFailure = Exclude<StepUpResult, { ok: true }>;
 /**
  * A sensitive action asks for a fresh second factor when MFA applies to the user. Run it inside
  * the action's transaction (tx): the code is consumed only if the action commits with it, and a
- * code consumed here cannot serve any other request.
+ * code consumed here cannot serve any other request. That transaction is opened by
+ * userTransaction with the user's row locked first, so that parallel step-ups of one user queue
+ * on that row instead of deadlocking on the rows each of them writes.
  */
 export async function checkStepUp(
   deps: ServiceDeps,
@@ -39,9 +47,12 @@ export async function checkStepUp(
   verification: VerificationInput | undefined,
   origin: RequestOrigin,
 ): Promise<StepUpResult> {
+  assertUserLocked(tx, context.user.id);
   if (context.user.sso) return checkSsoStepUp(deps, tx, context, verification);
   const userMfa = await userMfaOf(tx, context.user);
   const org = orgMfaOf(context.org);
+  // A method turned off must not turn step-up off for the users who relied on it.
+  if (hasNoUsableMethod(org, userMfa)) return fail('no_usable_method');
   if (!mfaApplies(org, userMfa)) return ok('not_needed');
   if (!verification) {
     return { ok: false, error: 'verification_required', methods: offeredMethods(org, userMfa) };

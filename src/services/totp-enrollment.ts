@@ -10,6 +10,7 @@ import {
 } from '../core/totp.ts';
 import { activatePendingFactor, findFactor, replacePendingFactor } from '../store/factors.ts';
 import type { SessionContext } from '../store/sessions.ts';
+import { userTransaction } from '../store/transaction.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import {
   announceEnrollment,
@@ -39,7 +40,7 @@ export async function startTotpSetup(
   if (refusal) return refusal;
   const secret = deps.randomBytes(TOTP_SECRET_BYTES);
   const now = deps.clock.now();
-  const stored = await deps.db.transaction().execute(async (tx) => {
+  const stored = await userTransaction(deps.db, [context.user.id], async (tx) => {
     const superseded = await supersededEnrollment(tx, context);
     if (superseded) return superseded;
     if (context.session.status === 'authenticated') {
@@ -84,7 +85,7 @@ export async function confirmTotpSetup(
   const refusal = enrollmentRefusal(context, 'totp');
   if (refusal) return refusal;
   const now = deps.clock.now();
-  const confirmed = await deps.db.transaction().execute(async (tx) => {
+  const confirmed = await userTransaction(deps.db, [context.user.id], async (tx) => {
     const superseded = await supersededEnrollment(tx, context);
     if (superseded) return superseded;
     const pending = await findFactor(tx, context.user.id, 'totp', 'pending');

@@ -11,6 +11,7 @@ import { appendAuditEvent } from '../store/audit.ts';
 import { notifyUser } from './notify.ts';
 import { consumeTotpStep } from '../store/factors.ts';
 import { consumeRecoveryCode } from '../store/recovery-codes.ts';
+import { afterCommit, assertUserLocked } from '../store/transaction.ts';
 import type { Database, Factor } from '../store/schema.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import { findOpenChallengeId } from '../store/email-challenges.ts';
@@ -34,7 +35,8 @@ export function totpSecretAad(userId: string): string {
  * Checks a second factor (TOTP, emailed code, recovery code) for login or step-up.
  * The attempt is counted before the code is looked at, per user across sessions, methods and
  * addresses, so that parallel guesses cannot exceed MFA_MAX_FAILURES; a success resets the count.
- * Pass the caller's transaction as db when the verification must stand or fall with an action.
+ * Run it in the transaction of the action it guards, opened by userTransaction with the user's row
+ * locked: the code is spent only if the action commits.
  */
 export async function verifySecondFactor(
   deps: ServiceDeps,
@@ -56,6 +58,7 @@ export async function verifyFactor(
   context: { origin: RequestOrigin; purpose: VerificationPurpose },
 ): Promise<Result<Verified, 'invalid_code'> | TooManyAttempts> {
   const { user, org } = subject;
+  assertUserLocked(db, user.id);
   const now = deps.clock.now();
   const counterKey = `mfa:${user.id}`;
   const reservation = await reserveAttempt(db, counterKey, now, MFA_MAX_FAILURES, MFA_LOCK_SECONDS);
@@ -108,7 +111,8 @@ export async function verifyFactor(
     // Counted again, not decremented: another code of the same user may have been spent meanwhile.
     const after = await userMfaOf(db, user);
     await audit('mfa.recovery_code_used', { remaining: after.recoveryCodesRemaining });
-    notifyUser(deps, user.email, recoveryCodeUsedMessage(org.name, after.recoveryCodesRemaining));
+    const message = recoveryCodeUsedMessage(org.name, after.recoveryCodesRemaining);
+    afterCommit(db, () => notifyUser(deps, user.email, message));
     return ok({ method, userMfa: after });
   }
   // A TOTP step or an emailed code changes no method and no recovery code.

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Cursor } from '../core/cursor.ts';
 import type { Database } from './schema.ts';
 
@@ -28,6 +28,45 @@ export async function appendAuditEvent(db: Kysely<Database>, entry: AuditEntry):
       created_at: entry.at,
     })
     .execute();
+}
+
+/**
+ * A failed sign-in in an existing org, recorded whether or not the account exists (an unknown one
+ * has no target): the same row written on every path, so that the time of the answer does not
+ * tell an existing account from an unknown one. Nothing is written for an unknown org.
+ */
+export async function appendLoginFailure(
+  db: Kysely<Database>,
+  failure: {
+    orgSlug: string;
+    emailKey: string;
+    consecutiveFailures: number;
+    lockSeconds: number | null;
+    ip: string | null;
+    userAgent: string | null;
+    at: Date;
+  },
+): Promise<void> {
+  const events = [
+    sql`('login.failed', jsonb_build_object('consecutive_failures', ${failure.consecutiveFailures}::int))`,
+  ];
+  if (failure.lockSeconds !== null) {
+    events.push(
+      sql`('login.locked', jsonb_build_object('lock_seconds', ${failure.lockSeconds}::int))`,
+    );
+  }
+  await sql`
+    insert into audit_events (type, org_id, target_user_id, ip, user_agent, details, created_at)
+    select e.type, o.id, u.id, ${failure.ip}, ${failure.userAgent},
+      e.details || jsonb_build_object('reason', case
+        when u.id is null then 'unknown_account'
+        when u.password_hash is null then 'sso_account'
+        else 'wrong_password' end),
+      ${failure.at}
+    from orgs o
+    left join users u on u.org_id = o.id and u.email_key = ${failure.emailKey}
+    cross join (values ${sql.join(events)}) as e(type, details)
+    where o.slug = ${failure.orgSlug}`.execute(db);
 }
 
 export type ListedAuditEvent = {

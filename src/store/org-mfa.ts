@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { MfaMethod } from '../core/mfa-policy.ts';
 import type { Database, MfaPolicy, Org } from './schema.ts';
 
 export async function countUsersAndEnrolled(
@@ -50,4 +51,25 @@ export async function updateAllowedMethods(
     .where('id', '=', orgId);
   if (!methods.totp && !methods.email) query = query.where('mfa_policy', '=', 'disabled');
   return query.returningAll().executeTakeFirst();
+}
+
+/**
+ * Users who would have nothing to verify with if only `allowed` stayed on: an active factor, none
+ * of an allowed method, and no unused recovery code. SSO users hold no factors.
+ */
+export async function countUsersLeftWithoutMethod(
+  db: Kysely<Database>,
+  orgId: string,
+  allowed: MfaMethod[],
+): Promise<number> {
+  const allowedTypes = allowed.length > 0 ? allowed : ['none'];
+  const result = await sql<{ stranded: number }>`
+    select count(*)::int as stranded from users u
+    where u.org_id = ${orgId} and u.mfa_enrolled
+      and not exists (select 1 from factors f where f.user_id = u.id and f.state = 'active'
+        and f.type in (${sql.join(allowedTypes)}))
+      and not exists (select 1 from recovery_codes r where r.user_id = u.id and r.used_at is null)`.execute(
+    db,
+  );
+  return result.rows[0]?.stranded ?? 0;
 }

@@ -68,6 +68,19 @@ export async function findOrgUser(
     .executeTakeFirst();
 }
 
+/** The org's admins, to tell them of a change only admins should hear of. */
+export async function listOrgAdmins(
+  db: Kysely<Database>,
+  orgId: string,
+): Promise<Pick<User, 'id' | 'email'>[]> {
+  return db
+    .selectFrom('users')
+    .select(['id', 'email'])
+    .where('org_id', '=', orgId)
+    .where('role', '=', 'admin')
+    .execute();
+}
+
 /**
  * Takes the user's row lock until the transaction ends: serializes the read-then-write steps of
  * one user (send throttles, "is this the last method") across requests and instances.

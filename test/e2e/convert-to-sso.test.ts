@@ -189,8 +189,8 @@ describe('System → Users: Convert to SSO', { concurrency: 2 }, () => {
     // Through the API: the old session is gone and the old password signs in no more.
     assert.equal((await portcullis.api('GET', '/me', mia.cookie)).status, 401, 'signed out');
     const withPassword = await signIn(portcullis, 'mia@acme.test', MEMBER_PASSWORD);
-    assert.equal(withPassword.status, 403);
-    assert.equal(withPassword.body.error, 'sso_required');
+    assert.equal(withPassword.status, 401);
+    assert.equal(withPassword.body.error, 'invalid_credentials');
     const users = await portcullis.api('GET', '/org/users?mfa=sso', admin.cookie);
     const { users: listed } = (await users.json()) as { users: { email: string; sso: boolean }[] };
     assert.deepEqual(

@@ -76,7 +76,11 @@ export class Portcullis {
 
   static async start(t: TestContext, admin: Partial<Admin> = {}): Promise<Portcullis> {
     const dataDir = await makeTempDir('portcullis-e2e-');
-    const server = await ServerProcess.start({ dataDir });
+    // The test identity providers listen on loopback.
+    const server = await ServerProcess.start({
+      dataDir,
+      env: { PORTCULLIS_SSO_ALLOW_LOOPBACK: 'true' },
+    });
     t.after(async () => {
       await server.stop();
       await removeDir(dataDir);
@@ -253,6 +257,37 @@ export async function newPage(
   const context = await browser.newContext({ viewport, bypassCSP: true });
   const page = await context.newPage();
   return { context, page };
+}
+
+/**
+ * A page under the console's real Content-Security-Policy (no bypassCSP, so no axe-core on it)
+ * that records every violation in any document it loads, from the `securitypolicyviolation`
+ * event and from Chromium's own console message.
+ */
+export async function newPolicyWatchedPage(
+  browser: Browser,
+  viewport = DESKTOP,
+): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
+  const violations: string[] = [];
+  const context = await browser.newContext({ viewport });
+  await context.exposeFunction('reportPolicyViolation', (text: string) => violations.push(text));
+  await context.addInitScript(() => {
+    type Violation = { effectiveDirective: string; blockedURI: string; sample: string };
+    const page = globalThis as unknown as {
+      document: { addEventListener(type: string, listener: (event: Violation) => void): void };
+      reportPolicyViolation(text: string): void;
+    };
+    page.document.addEventListener('securitypolicyviolation', (event) => {
+      page.reportPolicyViolation(
+        `${event.effectiveDirective} refused ${event.blockedURI || 'inline'} ${event.sample}`,
+      );
+    });
+  });
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  return { context, page, violations };
 }
 
 /** A browser page holding the given session cookie: signed in without the sign-in screens. */

@@ -7,6 +7,7 @@ import { defaultSessionLifetimes } from '../../src/core/session-rules.ts';
 import { createOrgWithAdmin, createUser } from '../../src/services/accounts.ts';
 import type { ServiceDeps } from '../../src/services/deps.ts';
 import { createPasswordHasher, type PasswordHasher } from '../../src/services/passwords.ts';
+import { createSsoProviders } from '../../src/services/sso-client.ts';
 import type { Store } from '../../src/store/db.ts';
 import type { Org, User } from '../../src/store/schema.ts';
 import { ManualClock } from './clock.ts';
@@ -30,7 +31,13 @@ export type TestApp = {
 
 export async function createTestApp(
   store: Store,
-  options: { baseUrl?: string; clock?: ManualClock; passwords?: PasswordHasher } = {},
+  options: {
+    baseUrl?: string;
+    clock?: ManualClock;
+    passwords?: PasswordHasher;
+    /** As PORTCULLIS_SSO_ALLOW_LOOPBACK; on by default: the test identity provider is on loopback. */
+    ssoAllowLoopback?: boolean;
+  } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? new ManualClock();
   const mailer = new RecordingMailer();
@@ -43,6 +50,7 @@ export async function createTestApp(
     keys: deriveServerKeys(randomBytes(32)),
     mailer,
     publicUrl: new URL(options.baseUrl ?? 'http://portcullis.test'),
+    ssoProviders: createSsoProviders({ allowLoopback: options.ssoAllowLoopback ?? true }),
   };
   const logs: string[] = [];
   const logStream = new Writable({

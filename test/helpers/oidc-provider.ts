@@ -34,6 +34,8 @@ export class TestIdentityProvider {
   readonly accounts = new Map<string, IdpAccount>();
   /** Every authorization request the provider received. */
   readonly authorizationRequests: URL[] = [];
+  /** Every request for the discovery document (what a relying party fetches to learn the rest). */
+  readonly discoveryRequests: URL[] = [];
   /** The HTTP status of every answer of the token endpoint. */
   readonly tokenAnswers: number[] = [];
   /**
@@ -145,6 +147,9 @@ export class TestIdentityProvider {
       this.server.once('error', reject);
       this.server.listen(port, '127.0.0.1', () => {
         this.port = (this.server.address() as AddressInfo).port;
+        // A provider left running (its stop hook skipped when an earlier after hook threw)
+        // must not keep the test process alive.
+        this.server.unref();
         resolve();
       });
     });
@@ -169,6 +174,7 @@ export class TestIdentityProvider {
       return;
     }
     if (url.pathname === '/auth') this.authorizationRequests.push(url);
+    if (url.pathname === '/.well-known/openid-configuration') this.discoveryRequests.push(url);
     if (request.method === 'POST' && url.pathname === '/token') {
       response.on('finish', () => this.tokenAnswers.push(response.statusCode));
       if (this.idTokenRewrite) this.rewriteIdTokenOf(response, this.idTokenRewrite);
@@ -326,14 +332,15 @@ export type Journey = {
 /**
  * A browser with a cookie jar, following redirects one by one: requests to the app go through
  * app.inject (it has no network), every other request is real HTTP (fetch, redirect: 'manual').
+ * Given no app (null), the app too is reached over real HTTP at appUrl (a `portcullis serve`).
  * At the provider's sign-in and consent prompts it acts as the given user.
  */
 export class Browser {
   private cookies: Cookie[] = [];
-  private readonly app: FastifyInstance;
+  private readonly app: FastifyInstance | null;
   readonly appOrigin: string;
 
-  constructor(app: FastifyInstance, appUrl: URL | string) {
+  constructor(app: FastifyInstance | null, appUrl: URL | string) {
     this.app = app;
     this.appOrigin = new URL(appUrl).origin;
   }
@@ -436,7 +443,7 @@ export class Browser {
     let location: string | undefined;
     let body: string;
     let setCookies: string[];
-    if (url.origin === this.appOrigin) {
+    if (this.app && url.origin === this.appOrigin) {
       if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
       const answer = await this.app.inject({
         method: method as 'GET' | 'POST',

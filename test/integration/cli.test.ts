@@ -270,8 +270,8 @@ test('org create and user create make accounts with argon2id hashes that sign in
       email: 's@acme.test',
       password: 'any password at all',
     });
-    assert.equal(ssoLogin.status, 403);
-    assert.equal(((await ssoLogin.json()) as { error: string }).error, 'sso_required');
+    assert.equal(ssoLogin.status, 401);
+    assert.equal(((await ssoLogin.json()) as { error: string }).error, 'invalid_credentials');
 
     await stopCleanly(server);
   } finally {
@@ -327,6 +327,12 @@ test('the CLI refuses bad input with a clear line and a non-zero exit, and chang
     assertRefused(
       await runCli(userArgs('acme', 'weak@acme.test', '7chars!'), { dataDir }),
       'A password is at least 8 characters long. (weak_password)',
+    );
+    assertRefused(
+      await runCli(userArgs('acme', 'victim<attacker@evil.test>', 'a long enough passphrase'), {
+        dataDir,
+      }),
+      'The email address is not valid. (invalid_email)',
     );
     assertRefused(
       await runCli(userArgs('nowhere', 'v@nowhere.test', 'a long enough passphrase'), {

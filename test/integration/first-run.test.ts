@@ -182,9 +182,13 @@ test('SIGTERM answers a request in flight on a keep-alive connection, then exits
 
 test('the operations endpoints answer: liveness, readiness, Prometheus metrics and the OpenAPI document', async () => {
   const dataDir = await makeTempDir('portcullis-first-run-ops-');
+  const metricsToken = 'metrics-token-for-the-first-run-test-0123456789';
   let server: ServerProcess | undefined;
   try {
-    server = await ServerProcess.start({ dataDir });
+    server = await ServerProcess.start({
+      dataDir,
+      env: { PORTCULLIS_METRICS_TOKEN: metricsToken },
+    });
 
     const health = await fetch(`${server.baseUrl}/healthz`);
     assert.equal(health.status, 200);
@@ -204,7 +208,11 @@ test('the operations endpoints answer: liveness, readiness, Prometheus metrics a
     assert.ok(document.paths['/api/v1/auth/login']?.post, 'POST /api/v1/auth/login is documented');
     assert.ok(document.paths['/api/v1/setup']?.post, 'POST /api/v1/setup is documented');
 
-    const metrics = await fetch(`${server.baseUrl}/metrics`);
+    const anonymous = await fetch(`${server.baseUrl}/metrics`);
+    assert.equal(anonymous.status, 401);
+    const metrics = await fetch(`${server.baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${metricsToken}` },
+    });
     assert.equal(metrics.status, 200);
     assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const text = await metrics.text();
@@ -241,6 +249,10 @@ test('a bad configuration stops start-up with one line naming the variable, neve
       {
         env: { LOG_LEVEL: 'loud' },
         line: 'portcullis: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      },
+      {
+        env: { PORTCULLIS_METRICS_TOKEN: 'hunter2' },
+        line: 'portcullis: PORTCULLIS_METRICS_TOKEN must be at least 32 letters, digits or - . _ ~ + / (make one with: openssl rand -hex 32)',
       },
     ];
     for (const { env, line } of cases) {

@@ -194,8 +194,8 @@ test('an SSO user cannot sign in with a password', async (t) => {
     url: '/api/v1/auth/login',
     payload: { org: org.slug, email: 'sso@corp.test', password: 'anything at all' },
   });
-  assert.equal(response.statusCode, 403);
-  assert.equal(response.json().error, 'sso_required');
+  assert.equal(response.statusCode, 401);
+  assert.equal(response.json().error, 'invalid_credentials');
 });
 
 test('a session expires after an hour idle and after 24 hours in all', async (t) => {

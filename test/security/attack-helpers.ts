@@ -6,6 +6,7 @@ import { defaultSessionLifetimes } from '../../src/core/session-rules.ts';
 import { createOrgWithAdmin } from '../../src/services/accounts.ts';
 import { systemClock, type ServiceDeps } from '../../src/services/deps.ts';
 import { createPasswordHasher } from '../../src/services/passwords.ts';
+import { createSsoProviders } from '../../src/services/sso-client.ts';
 import { codeIn, codeMailsTo } from '../helpers/smtp.ts';
 import type { Client, Service } from './harness.ts';
 
@@ -133,6 +134,7 @@ export async function createOrg(
       keys: deriveServerKeys(Buffer.from(key, 'base64')),
       mailer: { send: async () => true },
       publicUrl: new URL(service.url()),
+      ssoProviders: createSsoProviders({ allowLoopback: false }),
     };
     return createOrgWithAdmin(deps, { slug, name: `Org ${slug}`, admin }, null);
   });

@@ -183,7 +183,10 @@ test('binding of codes, step-ups and policy requests', async (t) => {
   await t.test(
     'a policy-weakening code is bound to its admin, org, request and purpose',
     async () => {
-      const otherAdminAccount = await service.createUser(admin, { role: 'admin' });
+      const otherAdminAccount = await service.createUser(admin, {
+        role: 'admin',
+        verification: recoveryVerification(adminCodes),
+      });
       const otherAdmin = await signedIn(service, otherAdminAccount, 'authenticated');
       const acmeBefore = await orgFingerprint(admin);
       const globexBefore = await orgFingerprint(globexAdmin);

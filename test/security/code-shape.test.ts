@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Authenticator } from '../helpers/authenticator.ts';
 import {
   RecoveryCodes,
+  recoveryVerification,
   codeMailCount,
   currentTotpCode,
   errorOf,
@@ -133,7 +134,7 @@ test('code shapes', async (t) => {
   const service = await Service.start(t);
   const admin = await service.admin();
   await service.setPolicy(admin, 'enabled');
-  await admin.enrollTotp();
+  const adminCodes = new RecoveryCodes((await admin.enrollTotp()).recoveryCodes);
   let tried = 0;
 
   /** Pools of accounts: a batch per account keeps every count of wrong codes under its limit. */
@@ -290,7 +291,10 @@ test('code shapes', async (t) => {
         ((await (await admin.get('/org/mfa')).json()) as { policy: string }).policy;
       let last: { client: Client; requestId: string; code: string } | undefined;
       for (let i = 0; i < BATCHES; i += 1) {
-        const account = await service.createUser(admin, { role: 'admin' });
+        const account = await service.createUser(admin, {
+          role: 'admin',
+          verification: recoveryVerification(adminCodes),
+        });
         const client = await signedIn(service, account, 'authenticated');
         const seen = codeMailCount(service, account.email);
         const weaken = await client.post('/org/mfa/policy/weaken', { policy: 'disabled' });

@@ -40,7 +40,10 @@ test('cross-org access', async (t) => {
     const member = await service.createUser(adminClient);
     const memberClient = await signedIn(service, member, 'authenticated', org);
     await memberClient.enrollTotp();
-    const secondAdmin = await service.createUser(adminClient, { role: 'admin' });
+    const secondAdmin = await service.createUser(adminClient, {
+      role: 'admin',
+      verification: recoveryVerification(codes),
+    });
     return { admin: adminClient, codes, member, memberClient, secondAdmin };
   };
   const acme = await populate(await service.admin(), service.org);

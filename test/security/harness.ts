@@ -76,6 +76,8 @@ export class Service {
       LOG_LEVEL: 'debug',
       PORTCULLIS_AUTH_RATE_LIMIT: String(options.authRateLimit ?? 100_000),
       PORTCULLIS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      // The test identity providers listen on loopback.
+      PORTCULLIS_SSO_ALLOW_LOOPBACK: 'true',
       ...(database ? { DATABASE_URL: database.url } : {}),
       ...options.env,
     };
@@ -187,7 +189,7 @@ export class Service {
   /** A new member made by the admin, with a fresh password; returns a client not yet signed in. */
   async createUser(
     admin: Client,
-    options: { role?: 'admin' | 'member'; email?: string } = {},
+    options: { role?: 'admin' | 'member'; email?: string; verification?: unknown } = {},
   ): Promise<{ email: string; password: string; id: string }> {
     const email = options.email ?? `user-${randomBytes(4).toString('hex')}@acme.test`;
     const password = `pw ${randomBytes(9).toString('base64url')}`;
@@ -197,6 +199,8 @@ export class Service {
       name: 'Test User',
       role: options.role ?? 'member',
       password,
+      // A new admin is a sensitive action: the acting admin's step-up, when MFA applies to them.
+      ...(options.verification ? { verification: options.verification } : {}),
     });
     assert.equal(response.status, 201, await response.clone().text());
     const body = (await response.json()) as { id?: string; user?: { id: string } };

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import {
   PUBLIC_ROUTES,
   RecoveryCodes,
+  recoveryVerification,
   apiRoutes,
   callRoute,
   currentTotpCode,
@@ -54,7 +55,8 @@ test('MFA bypass', async (t) => {
 
   /** A user enrolled with an authenticator app (through the enrollment the policy demands). */
   const enrolledUser = async (role: 'admin' | 'member') => {
-    const account = await service.createUser(admin, { role });
+    const verification = role === 'admin' ? recoveryVerification(adminCodes) : undefined;
+    const account = await service.createUser(admin, { role, verification });
     const client = await signedIn(service, account, 'enrollment_required');
     const enrolled = await client.enrollTotp();
     return { account, full: client, ...enrolled };
@@ -62,7 +64,10 @@ test('MFA bypass', async (t) => {
   const member = await enrolledUser('member');
   const otherAdmin = await enrolledUser('admin');
   const unenrolledMember = await service.createUser(admin);
-  const unenrolledAdmin = await service.createUser(admin, { role: 'admin' });
+  const unenrolledAdmin = await service.createUser(admin, {
+    role: 'admin',
+    verification: recoveryVerification(adminCodes),
+  });
   const victim = await enrolledUser('member');
 
   const routes = await apiRoutes(service);

@@ -8,6 +8,7 @@ import {
 } from '../../src/core/limits.ts';
 import { EMAIL_CODE_MAX_ATTEMPTS } from '../../src/core/email-codes.ts';
 import { passwordCounterKey } from '../../src/services/auth.ts';
+import { RecoveryCodes, recoveryVerification } from './attack-helpers.ts';
 import { Service, skipWithoutPostgres, type Client } from './harness.ts';
 import {
   assertOnlyKinds,
@@ -34,7 +35,7 @@ import {
 
 const PARALLEL = 30;
 
-type Setup = { service: Service; admin: Client; instances: number };
+type Setup = { service: Service; admin: Client; adminCodes: RecoveryCodes; instances: number };
 
 /** The index of the one answer that succeeded. */
 function winnerOf(answers: Answer[]): number {
@@ -227,9 +228,11 @@ const scenarios: Record<string, (setup: Setup) => Promise<void>> = {
   async 'the same weakening code sent 30 times at once changes the policy once'({
     service,
     admin,
+    adminCodes,
     instances,
   }) {
-    const acting = await service.createUser(admin, { role: 'admin' });
+    const verification = recoveryVerification(adminCodes);
+    const acting = await service.createUser(admin, { role: 'admin', verification });
     const client = service.client();
     assert.equal((await client.signIn(acting.email, acting.password)).status, 200);
     const seen = service.mailCount(acting.email);
@@ -263,12 +266,13 @@ const scenarios: Record<string, (setup: Setup) => Promise<void>> = {
  * MFA lock of a member (30 pre-MFA sessions), the password lock of another, and the 5 tries of a
  * weakening code. Each takes exactly its number of tries, by the answers and by the database.
  */
-async function wrongGuessesAtOnce({ service, admin, instances }: Setup) {
+async function wrongGuessesAtOnce({ service, admin, adminCodes, instances }: Setup) {
   const mfaMember = await totpMember(service, admin);
   const sessions = await signInMany(service, mfaMember, PARALLEL, instances);
   const totpCodes = wrongTotpCodes(mfaMember.secret, PARALLEL);
   const passwordMember = await service.createUser(admin);
-  const acting = await service.createUser(admin, { role: 'admin' });
+  const verification = recoveryVerification(adminCodes);
+  const acting = await service.createUser(admin, { role: 'admin', verification });
   const actingClient = service.client();
   assert.equal((await actingClient.signIn(acting.email, acting.password)).status, 200);
   const seen = service.mailCount(acting.email);
@@ -343,13 +347,13 @@ async function runScenarios(t: TestContext, service: Service, instances: number)
   const admin = await service.admin();
   // Turning MFA on sends an admin without a factor to enrollment first.
   await service.setPolicy(admin, 'enabled');
-  await admin.enrollTotp();
+  const adminCodes = new RecoveryCodes((await admin.enrollTotp()).recoveryCodes);
   for (const [name, scenario] of Object.entries(scenarios)) {
-    await t.test(name, () => scenario({ service, admin, instances }));
+    await t.test(name, () => scenario({ service, admin, adminCodes, instances }));
   }
   await t.test(
     '30 wrong guesses at once take exactly the tries each lock allows: 5 MFA codes, 10 passwords, 5 per emailed code',
-    () => wrongGuessesAtOnce({ service, admin, instances }),
+    () => wrongGuessesAtOnce({ service, admin, adminCodes, instances }),
   );
   // Whatever raced, the server is up and answers.
   for (let i = 0; i < instances; i += 1) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { Authenticator } from '../helpers/authenticator.ts';
 import {
@@ -42,7 +43,12 @@ function formsOf(secret: string): RegExp[] {
 }
 
 test('secrets never leave the server again', async (t) => {
-  const service = await Service.start(t, { env: { LOG_LEVEL: 'trace' } });
+  // The metrics are searched too: they answer only with the operator's token.
+  const metricsToken = randomBytes(32).toString('hex');
+  const service = await Service.start(t, {
+    env: { LOG_LEVEL: 'trace', PORTCULLIS_METRICS_TOKEN: metricsToken },
+  });
+  service.secrets.add(metricsToken);
   /** The secrets shown once, which no later answer may hold (cookies are expected in headers). */
   const shownOnce = new Set<string>();
   const keep = (...values: string[]) => {
@@ -170,8 +176,12 @@ test('secrets never leave the server again', async (t) => {
       for (const path of paths) {
         const response = await fetch(`${service.url()}${path}`, {
           redirect: 'manual',
-          headers: client?.cookie ? { cookie: `portcullis_session=${client.cookie}` } : {},
+          headers: {
+            ...(client?.cookie ? { cookie: `portcullis_session=${client.cookie}` } : {}),
+            ...(path === '/metrics' ? { authorization: `Bearer ${metricsToken}` } : {}),
+          },
         });
+        if (path === '/metrics') assert.equal(response.status, 200, 'the metrics are searched');
         assert.ok(response.status < 500, `${name} GET ${path} → ${response.status}`);
         const text = `${JSON.stringify([...response.headers])}\n${await response.text()}`;
         bodiesSearched += 1;

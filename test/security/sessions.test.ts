@@ -212,7 +212,10 @@ test('session fixation, rotation and invalidation', async (t) => {
       const plain = await signedIn(service, await service.createUser(admin), 'authenticated');
       const otherAdmin = await signedIn(
         service,
-        await service.createUser(admin, { role: 'admin' }),
+        await service.createUser(admin, {
+          role: 'admin',
+          verification: recoveryVerification(adminCodes),
+        }),
         'authenticated',
       );
       const adminElsewhere = await signedIn(service, ADMIN, 'mfa_required');

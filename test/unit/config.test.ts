@@ -32,3 +32,43 @@ test('a pool size or limit that is not a positive integer stops start-up, naming
     );
   }
 });
+
+test('the metrics token is off by default, and a short or oddly written one stops start-up', () => {
+  assert.equal(loadConfig({}).metricsToken, null);
+  const token = 'a'.repeat(31) + 'B';
+  assert.equal(loadConfig({ PORTCULLIS_METRICS_TOKEN: ` ${token} ` }).metricsToken, token);
+  assert.equal(
+    loadConfig({ PORTCULLIS_METRICS_TOKEN: 'q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=' })
+      .metricsToken,
+    'q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=',
+  );
+  for (const value of [
+    'a'.repeat(31),
+    `${'a'.repeat(32)} b`,
+    `${'a'.repeat(32)}"`,
+    'é'.repeat(40),
+  ]) {
+    assert.throws(
+      () => loadConfig({ PORTCULLIS_METRICS_TOKEN: value }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /^PORTCULLIS_METRICS_TOKEN must be at least 32 /.test(error.message) &&
+        !error.message.includes(value),
+    );
+  }
+});
+
+test('a loopback SSO issuer is refused unless PORTCULLIS_SSO_ALLOW_LOOPBACK is true; another value stops start-up', () => {
+  assert.equal(loadConfig({}).ssoAllowLoopback, false);
+  assert.equal(loadConfig({ PORTCULLIS_SSO_ALLOW_LOOPBACK: '' }).ssoAllowLoopback, false);
+  assert.equal(loadConfig({ PORTCULLIS_SSO_ALLOW_LOOPBACK: 'false' }).ssoAllowLoopback, false);
+  assert.equal(loadConfig({ PORTCULLIS_SSO_ALLOW_LOOPBACK: ' true ' }).ssoAllowLoopback, true);
+  for (const value of ['1', 'yes', 'TRUE', 'on', 'truee']) {
+    assert.throws(
+      () => loadConfig({ PORTCULLIS_SSO_ALLOW_LOOPBACK: value }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message === 'PORTCULLIS_SSO_ALLOW_LOOPBACK must be true or false',
+    );
+  }
+});

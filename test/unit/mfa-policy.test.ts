@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   enrollmentSuperseded,
+  hasNoUsableMethod,
   isStrengthening,
   isWeakening,
   offeredMethods,
@@ -55,10 +56,21 @@ test('a method the org turned off leaves only "recovery_code", then enrollment u
   assert.equal(statusAfterVerification(org('required'), totpUser), 'authenticated');
 });
 
-test('with the method off and no recovery codes left, the user is treated as not enrolled', () => {
+test('with the method off and no recovery codes left, sign-in is refused, never downgraded', () => {
   const stranded: UserMfa = { sso: false, activeMethods: ['totp'], recoveryCodesRemaining: 0 };
-  assert.equal(statusAfterPassword(org('required', false, true), stranded), 'enrollment_required');
-  assert.equal(statusAfterPassword(org('enabled', false, true), stranded), 'authenticated');
+  for (const policy of ['enabled', 'required'] as const) {
+    assert.equal(hasNoUsableMethod(org(policy, false, true), stranded), true, policy);
+    assert.equal(statusAfterPassword(org(policy, false, true), stranded), null, policy);
+  }
+  // With MFA off for the org nobody is asked, so nobody is stranded either.
+  assert.equal(statusAfterPassword(org('disabled', false, true), stranded), 'authenticated');
+  assert.equal(hasNoUsableMethod(org('required', true, true), stranded), false);
+  assert.equal(
+    hasNoUsableMethod(org('required', false, true), { ...stranded, recoveryCodesRemaining: 1 }),
+    false,
+  );
+  assert.equal(hasNoUsableMethod(org('required', false, true), nobody), false);
+  assert.equal(hasNoUsableMethod(org('required', false, true), ssoUser), false);
 });
 
 test('policy strength orders disabled < enabled < required', () => {
@@ -81,4 +93,7 @@ test('a session sent to enrollment must verify instead once its user has a way t
   const offTotp = org('required', false, true);
   assert.equal(enrollmentSuperseded(offTotp, totpUser, 1), true);
   assert.equal(enrollmentSuperseded(offTotp, totpUser, 2), false);
+  // Nothing left to verify with: a password-only session still holds no right to replace it.
+  const noCodes: UserMfa = { ...totpUser, recoveryCodesRemaining: 0 };
+  assert.equal(enrollmentSuperseded(offTotp, noCodes, 1), true);
 });

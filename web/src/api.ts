@@ -7,6 +7,8 @@ export type ApiError = {
   methods?: string[];
   /** For SSO users asked to step up: where to re-authenticate at the identity provider. */
   sso_url?: string;
+  /** How many users a change of the allowed methods leaves with nothing to verify with. */
+  stranded_users?: number;
 };
 export type ApiResult<T> =
   { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError };

@@ -1,14 +1,13 @@
 import type {} from '@fastify/swagger';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Registry } from 'prom-client';
 import type { Store } from '../../store/db.ts';
 
-type OperationsOptions = { store: Store; metrics: Registry };
+type OperationsOptions = { store: Store };
 
-/** Probes and metrics for operators and load balancers; no session needed. */
+/** Probes for operators and load balancers; no session needed. */
 export const operationsRoutes: FastifyPluginAsyncTypebox<OperationsOptions> = async (
   app,
-  { store, metrics },
+  { store },
 ) => {
   const Status = Type.Object({ status: Type.String() });
   app.get('/healthz', { schema: { hide: true, response: { 200: Status } } }, async () => ({
@@ -22,8 +21,4 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<OperationsOptions> = as
       return reply.code(503).send({ status: 'database_unreachable' });
     },
   );
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const body = await metrics.metrics();
-    return reply.type(metrics.contentType).send(body);
-  });
 };

@@ -78,6 +78,7 @@ export const orgMfaChangeRoutes: FastifyPluginAsyncTypebox<RouteContext> = async
             totp: Type.Boolean(),
             email: Type.Boolean(),
             verification: Type.Optional(VerificationSchema),
+            confirm_stranded_users: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9 })),
           },
           { additionalProperties: false },
         ),
@@ -90,10 +91,11 @@ export const orgMfaChangeRoutes: FastifyPluginAsyncTypebox<RouteContext> = async
       },
     },
     async (request, reply) => {
+      const { confirm_stranded_users: confirmStrandedUsers, ...methods } = request.body;
       const result = await setAllowedMethods(
         deps,
         authOf(request),
-        request.body,
+        { ...methods, ...(confirmStrandedUsers === undefined ? {} : { confirmStrandedUsers }) },
         requestOrigin(request),
       );
       if (!result.ok) return sendFailure(reply, result);

@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createUser } from '../../services/accounts.ts';
+import { createUserAsAdmin } from '../../services/accounts.ts';
 import { resetUserMfa } from '../../services/mfa-reset.ts';
 import { listOrgUsers } from '../../store/org-users.ts';
 import type { RouteContext } from '../route-context.ts';
@@ -14,6 +14,7 @@ import {
   Password,
   Role,
   UserSchema,
+  VerificationSchema,
   WithVerificationBody,
 } from '../schemas.ts';
 import { authOf, requestOrigin, requireSession } from '../session.ts';
@@ -84,6 +85,7 @@ export const orgUserRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
             role: Role,
             password: Type.Optional(Password),
             sso: Type.Optional(Type.Boolean()),
+            verification: Type.Optional(VerificationSchema),
           },
           { additionalProperties: false },
         ),
@@ -91,16 +93,18 @@ export const orgUserRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       },
     },
     async (request, reply) => {
-      const { user: admin, org } = authOf(request);
-      const { password, sso: wantsSso = false, ...account } = request.body;
+      const { password, sso: wantsSso = false, verification, ...account } = request.body;
       // An SSO user has no password; any other user must have one.
       if (wantsSso === (password !== undefined)) return sendError(reply, 'invalid_request');
       const input = { ...account, password: password ?? null };
-      const created = await createUser(deps, org, input, {
-        userId: admin.id,
-        origin: requestOrigin(request),
-      });
-      if (!created.ok) return sendError(reply, created.error);
+      const created = await createUserAsAdmin(
+        deps,
+        authOf(request),
+        input,
+        verification,
+        requestOrigin(request),
+      );
+      if (!created.ok) return sendFailure(reply, created);
       const { id, email, name, role, sso } = created.value;
       return reply.code(201).send({ user: { id, email, name, role, sso } });
     },

@@ -1,6 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SSO_STATE_SECONDS } from '../../core/limits.ts';
+import { RETURN_PATH_MAX_LENGTH, consoleReturnPath } from '../../core/return-path.ts';
 import { hashToken } from '../../core/tokens.ts';
 import { resolveSession } from '../../services/auth.ts';
 import { completeSsoLogin, ssoAvailable, startSsoLogin } from '../../services/sso-login.ts';
@@ -8,15 +9,35 @@ import { ssoStartPath } from '../../services/sso-paths.ts';
 import type { RouteContext } from '../route-context.ts';
 import { sendFailure } from '../error-status.ts';
 import { ErrorSchema, Slug } from '../schemas.ts';
-import { requestOrigin, sessionToken, setSessionCookie } from '../session.ts';
+import { requestOrigin, sessionToken, setSessionCookie, type CookieSettings } from '../session.ts';
 
-const STATE_COOKIE = 'portcullis_sso_state';
-const RETURN_COOKIE = 'portcullis_sso_return';
-const COOKIE_PATH = '/api/v1/auth/sso';
+type SsoCookies = { state: string; returnTo: string; path: string; secure: boolean };
 
-/** A path of the console to come back to; anything else (another site, a scheme) is refused. */
-function safeReturnPath(raw: string | undefined): string {
-  return raw && /^\/(?!\/)[\w\-./?=&%#]*$/.test(raw) ? raw : '/';
+/**
+ * Over https the two cookies take the __Host- prefix, as the session cookie does: the browser then
+ * keeps them only if they are Secure, have no Domain and have Path=/, so a sibling subdomain
+ * cannot plant a state or a return path. Over plain http (development) they keep their names and
+ * stay scoped to the SSO routes.
+ */
+function ssoCookies(cookie: CookieSettings): SsoCookies {
+  return cookie.secure
+    ? {
+        state: '__Host-portcullis_sso_state',
+        returnTo: '__Host-portcullis_sso_return',
+        path: '/',
+        secure: true,
+      }
+    : {
+        state: 'portcullis_sso_state',
+        returnTo: 'portcullis_sso_return',
+        path: '/api/v1/auth/sso',
+        secure: false,
+      };
+}
+
+/** Where to come back to: a page of the console (see consoleReturnPath), else the home page. */
+function returnPathOf(raw: string | undefined): string {
+  return consoleReturnPath(raw) ?? '/';
 }
 
 /**
@@ -28,11 +49,12 @@ export const ssoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
   app,
   { deps, cookie, perIpAuthLimit },
 ) => {
+  const names = ssoCookies(cookie);
   const cookieOptions = {
-    path: COOKIE_PATH,
+    path: names.path,
     httpOnly: true,
     sameSite: 'lax' as const,
-    secure: cookie.secure,
+    secure: names.secure,
     maxAge: SSO_STATE_SECONDS,
   };
 
@@ -46,7 +68,7 @@ export const ssoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
         querystring: Type.Object(
           {
             purpose: Type.Optional(Type.Union([Type.Literal('login'), Type.Literal('step_up')])),
-            return_to: Type.Optional(Type.String({ maxLength: 300 })),
+            return_to: Type.Optional(Type.String({ maxLength: RETURN_PATH_MAX_LENGTH })),
           },
           { additionalProperties: false },
         ),
@@ -67,8 +89,8 @@ export const ssoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       }
       const started = await startSsoLogin(deps, request.params.org, { purpose, sessionTokenHash });
       if (!started.ok) return sendFailure(reply, started);
-      reply.setCookie(STATE_COOKIE, started.value.state, cookieOptions);
-      reply.setCookie(RETURN_COOKIE, safeReturnPath(request.query.return_to), cookieOptions);
+      reply.setCookie(names.state, started.value.state, cookieOptions);
+      reply.setCookie(names.returnTo, returnPathOf(request.query.return_to), cookieOptions);
       return reply.redirect(started.value.url, 302);
     },
   );
@@ -93,13 +115,14 @@ export const ssoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     '/auth/sso/callback',
     { config: perIpAuthLimit, schema: { tags: ['auth'], response: { 302: Type.Null() } } },
     async (request, reply) => {
-      const returnTo = safeReturnPath(request.cookies[RETURN_COOKIE]);
-      clearSsoCookies(reply, cookieOptions);
+      // Checked again: the cookie may have been planted rather than set by /start.
+      const returnTo = returnPathOf(request.cookies[names.returnTo]);
+      clearSsoCookies(reply, names);
       const result = await completeSsoLogin(
         deps,
         {
           url: new URL(request.url, deps.publicUrl),
-          stateFromCookie: request.cookies[STATE_COOKIE] ?? null,
+          stateFromCookie: request.cookies[names.state] ?? null,
         },
         requestOrigin(request),
       );
@@ -113,9 +136,10 @@ export const ssoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
   );
 };
 
-function clearSsoCookies(reply: FastifyReply, options: { path: string; secure: boolean }) {
-  reply.clearCookie(STATE_COOKIE, { path: options.path, secure: options.secure });
-  reply.clearCookie(RETURN_COOKIE, { path: options.path, secure: options.secure });
+function clearSsoCookies(reply: FastifyReply, names: SsoCookies) {
+  const options = { path: names.path, httpOnly: true, secure: names.secure };
+  reply.clearCookie(names.state, options);
+  reply.clearCookie(names.returnTo, options);
 }
 
 /** Errors come back to the console, which shows them: the browser is mid-redirect, not an API client. */

@@ -1,3 +1,4 @@
+import { consoleReturnPath } from '../../../src/core/return-path.ts';
 import { api, type Me, type VerificationMethod } from '../api.ts';
 
 /**
@@ -87,17 +88,14 @@ const SIGN_IN_STEPS = [
   '/reset-password',
 ];
 
-/** `next` only when it is a path of this site (not //evil.example, not a sign-in step). */
+/**
+ * `next` only when it is a page of this console (the server's own rule for SSO return paths: not
+ * //evil.example, nor /..//evil.example, which parses to it) and not a sign-in step.
+ */
 export function safeNext(raw: string | null): string | null {
-  if (!raw || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return null;
-  try {
-    const url = new URL(raw, window.location.origin);
-    if (url.origin !== window.location.origin) return null;
-    if (SIGN_IN_STEPS.includes(url.pathname)) return null;
-    return url.pathname + url.search + url.hash;
-  } catch {
-    return null;
-  }
+  const path = consoleReturnPath(raw);
+  if (!path || SIGN_IN_STEPS.includes(path.split('?')[0] ?? '')) return null;
+  return path;
 }
 
 /** `path?next=…` when there is a next, for the steps between sign-in and the console. */

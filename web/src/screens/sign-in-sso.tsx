@@ -9,6 +9,8 @@ const SSO_ERRORS: Record<string, string> = {
     'Your identity provider signed you in, but this organization has no account for you. Ask your admin.',
   sso_domain_not_allowed: 'Your email domain is not allowed for this organization.',
   sso_email_unverified: 'Your identity provider has not verified your email address.',
+  sso_email_invalid:
+    'Your identity provider did not send a plain email address for you. Ask your admin.',
   sso_unavailable: 'The identity provider cannot be reached. Try again later.',
   sso_subject_mismatch:
     'This account is linked to another identity at your identity provider. Ask your admin.',

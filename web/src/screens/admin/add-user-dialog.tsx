@@ -3,6 +3,7 @@ import { api } from '../../api.ts';
 import { Dialog } from '../../components/dialog.tsx';
 import { FocusLoop } from './focus-loop.tsx';
 import { Button, Field, Notice } from '../../components/fields.tsx';
+import { useStepUp } from '../../components/verification.tsx';
 import type { OrgUser } from './users-api.ts';
 
 type FieldName = 'name' | 'email' | 'password';
@@ -31,6 +32,16 @@ export function AddUserDialog({
   const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // A new admin is a sensitive action: the server asks for a step-up, a new member needs none.
+  const stepUp = useStepUp<{ user: OrgUser }>((verification) =>
+    api<{ user: OrgUser }>('POST', '/org/users', {
+      name: name.trim(),
+      email: email.trim(),
+      role,
+      ...(signIn === 'sso' ? { sso: true } : { password }),
+      ...(verification ? { verification } : {}),
+    }),
+  );
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -44,13 +55,9 @@ export function AddUserDialog({
     }
     if (Object.keys(missing).length > 0) return setErrors(missing);
     setBusy(true);
-    const result = await api<{ user: OrgUser }>('POST', '/org/users', {
-      name: name.trim(),
-      email: email.trim(),
-      role,
-      ...(signIn === 'sso' ? { sso: true } : { password }),
-    });
+    const result = await stepUp.run(`add ${name.trim()} as an admin`);
     setBusy(false);
+    if (!result) return;
     if (result.ok) return onAdded(result.data.user);
     const field = FIELD_OF_ERROR[result.error.error];
     if (field) setErrors({ [field]: result.error.message });
@@ -58,90 +65,93 @@ export function AddUserDialog({
   }
 
   return (
-    <Dialog title="Add user" open onCancel={onCancel}>
-      <FocusLoop>
-        <form className="stack" onSubmit={submit} noValidate>
-          <Field
-            label="Name"
-            value={name}
-            required
-            maxLength={200}
-            autoComplete="off"
-            error={errors.name}
-            onChange={(event) => setName(event.target.value)}
-          />
-          <Field
-            label="Email"
-            type="email"
-            value={email}
-            required
-            autoComplete="off"
-            spellCheck={false}
-            error={errors.email}
-            onChange={(event) => setEmail(event.target.value)}
-          />
-          <div className="field">
-            <label htmlFor={`${id}-role`}>Role</label>
-            <select
-              id={`${id}-role`}
-              value={role}
-              onChange={(event) => setRole(event.target.value as 'member' | 'admin')}
-            >
-              <option value="member">Member</option>
-              <option value="admin">Admin</option>
-            </select>
-          </div>
-          <fieldset className="choice">
-            <legend>Signs in with</legend>
-            <label className="choice-option">
-              <input
-                type="radio"
-                name={`${id}-sign-in`}
-                checked={signIn === 'password'}
-                onChange={() => setSignIn('password')}
-              />
-              Password
-            </label>
-            <label className="choice-option">
-              <input
-                type="radio"
-                name={`${id}-sign-in`}
-                checked={signIn === 'sso'}
-                onChange={() => setSignIn('sso')}
-              />
-              SSO
-            </label>
-          </fieldset>
-          {signIn === 'password' ? (
+    <>
+      <Dialog title="Add user" open onCancel={onCancel}>
+        <FocusLoop>
+          <form className="stack" onSubmit={submit} noValidate>
             <Field
-              label="Initial password"
-              type="password"
-              value={password}
+              label="Name"
+              value={name}
               required
-              minLength={8}
-              maxLength={256}
-              autoComplete="new-password"
-              hint="At least 8 characters. Share it with the user in a safe way."
-              error={errors.password}
-              onChange={(event) => setPassword(event.target.value)}
+              maxLength={200}
+              autoComplete="off"
+              error={errors.name}
+              onChange={(event) => setName(event.target.value)}
             />
-          ) : (
-            <p className="adm-muted">
-              This user signs in through your organization’s identity provider, which handles their
-              MFA.
-            </p>
-          )}
-          {failure && <Notice kind="error">{failure}</Notice>}
-          <div className="actions">
-            <Button type="submit" busy={busy}>
-              Add user
-            </Button>
-            <Button type="button" kind="secondary" onClick={onCancel}>
-              Cancel
-            </Button>
-          </div>
-        </form>
-      </FocusLoop>
-    </Dialog>
+            <Field
+              label="Email"
+              type="email"
+              value={email}
+              required
+              autoComplete="off"
+              spellCheck={false}
+              error={errors.email}
+              onChange={(event) => setEmail(event.target.value)}
+            />
+            <div className="field">
+              <label htmlFor={`${id}-role`}>Role</label>
+              <select
+                id={`${id}-role`}
+                value={role}
+                onChange={(event) => setRole(event.target.value as 'member' | 'admin')}
+              >
+                <option value="member">Member</option>
+                <option value="admin">Admin</option>
+              </select>
+            </div>
+            <fieldset className="choice">
+              <legend>Signs in with</legend>
+              <label className="choice-option">
+                <input
+                  type="radio"
+                  name={`${id}-sign-in`}
+                  checked={signIn === 'password'}
+                  onChange={() => setSignIn('password')}
+                />
+                Password
+              </label>
+              <label className="choice-option">
+                <input
+                  type="radio"
+                  name={`${id}-sign-in`}
+                  checked={signIn === 'sso'}
+                  onChange={() => setSignIn('sso')}
+                />
+                SSO
+              </label>
+            </fieldset>
+            {signIn === 'password' ? (
+              <Field
+                label="Initial password"
+                type="password"
+                value={password}
+                required
+                minLength={8}
+                maxLength={256}
+                autoComplete="new-password"
+                hint="At least 8 characters. Share it with the user in a safe way."
+                error={errors.password}
+                onChange={(event) => setPassword(event.target.value)}
+              />
+            ) : (
+              <p className="adm-muted">
+                This user signs in through your organization’s identity provider, which handles
+                their MFA.
+              </p>
+            )}
+            {failure && <Notice kind="error">{failure}</Notice>}
+            <div className="actions">
+              <Button type="submit" busy={busy}>
+                Add user
+              </Button>
+              <Button type="button" kind="secondary" onClick={onCancel}>
+                Cancel
+              </Button>
+            </div>
+          </form>
+        </FocusLoop>
+      </Dialog>
+      {stepUp.modal}
+    </>
   );
 }

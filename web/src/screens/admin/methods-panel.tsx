@@ -1,5 +1,6 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { api } from '../../api.ts';
+import { Dialog } from '../../components/dialog.tsx';
 import { Button, Notice } from '../../components/fields.tsx';
 import { describeError, useStepUp } from '../../components/verification.tsx';
 import type { AllowedMethods, OrgMfa } from './org-mfa.ts';
@@ -23,21 +24,39 @@ export function MethodsPanel({ orgMfa, onChanged }: { orgMfa: OrgMfa; onChanged(
   const noneLeft = mfaOn && !methods.totp && !methods.email;
   const changed = methods.totp !== saved.totp || methods.email !== saved.email;
 
+  // Users the change would leave with nothing to verify with: the admin confirms their number.
+  const [stranded, setStranded] = useState<number | null>(null);
+  const confirmedStranded = useRef<number | null>(null);
+
   const stepUp = useStepUp<{ methods: AllowedMethods }>((verification) =>
-    api('PUT', '/org/mfa/methods', { ...methods, ...(verification ? { verification } : {}) }),
+    api('PUT', '/org/mfa/methods', {
+      ...methods,
+      ...(confirmedStranded.current === null
+        ? {}
+        : { confirm_stranded_users: confirmedStranded.current }),
+      ...(verification ? { verification } : {}),
+    }),
   );
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (!changed || noneLeft) return;
+  async function save() {
     setBusy(true);
     setNotice(null);
     const result = await stepUp.run('change the verification methods of your organization');
     setBusy(false);
+    confirmedStranded.current = null;
     if (!result) return;
+    if (!result.ok && result.error.error === 'methods_strand_users') {
+      return setStranded(result.error.stranded_users ?? 0);
+    }
     if (!result.ok) return setNotice({ kind: 'error', text: describeError(result.error) });
     setNotice({ kind: 'success', text: 'Verification methods saved.' });
     onChanged();
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!changed || noneLeft) return;
+    void save();
   }
 
   return (
@@ -89,6 +108,33 @@ export function MethodsPanel({ orgMfa, onChanged }: { orgMfa: OrgMfa; onChanged(
           </Button>
         </div>
       </form>
+      <Dialog
+        title="Turn off a method?"
+        open={stranded !== null}
+        onCancel={() => setStranded(null)}
+      >
+        <p>
+          {stranded === 1 ? '1 user has' : `${stranded} users have`} no other way to verify: every
+          method they set up would be off, and no recovery code is left. They cannot sign in until
+          an admin resets their MFA.
+        </p>
+        <div className="actions">
+          <Button
+            type="button"
+            kind="danger"
+            onClick={() => {
+              confirmedStranded.current = stranded;
+              setStranded(null);
+              void save();
+            }}
+          >
+            Turn off anyway
+          </Button>
+          <Button type="button" kind="secondary" onClick={() => setStranded(null)}>
+            Cancel
+          </Button>
+        </div>
+      </Dialog>
       {stepUp.modal}
     </section>
   );

@@ -6,10 +6,11 @@ export type Cursor = { at: Date; id: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /**
- * Only four-digit years: JavaScript dates reach ±275,760 years, PostgreSQL's timestamps stop at
- * 4713 BC, and a date it cannot hold would fail the query instead of the request.
+ * Only the years 0001 to 9999: JavaScript dates reach ±275,760 years and have a year 0000, which
+ * PostgreSQL does not read in this form; a date it cannot hold would fail the query instead of
+ * the request.
  */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ISO_TIME = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.at.toISOString(), cursor.id])).toString('base64url');

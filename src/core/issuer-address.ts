@@ -13,7 +13,8 @@ export type AddressKind = 'public' | 'loopback' | 'internal';
 /**
  * IPv4 ranges that are not the public Internet (IANA special-purpose registry): "this network",
  * private, shared address space (CGNAT), link-local (cloud metadata lives at 169.254.169.254),
- * IETF protocol assignments, benchmarking, multicast, reserved and broadcast.
+ * IETF protocol assignments, documentation, the 6to4 relay anycast, benchmarking, multicast,
+ * reserved and broadcast.
  */
 const INTERNAL_IPV4: ReadonlyArray<readonly [string, number]> = [
   ['0.0.0.0', 8],
@@ -22,24 +23,32 @@ const INTERNAL_IPV4: ReadonlyArray<readonly [string, number]> = [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ];
 
 /**
- * IPv6 ranges that are not the public Internet: unspecified and IPv4-compatible (::/96), discard,
- * local-use NAT64, Teredo and 6to4 (both embed an IPv4 address the rule cannot see), unique-local,
- * link-local, site-local and multicast. IPv4-mapped addresses (::ffff:a.b.c.d) need no entry:
+ * IPv6 ranges that are not the public Internet: unspecified and IPv4-compatible (::/96),
+ * IPv4-translated (::ffff:0:a.b.c.d, which SIIT maps to IPv4), discard, local-use NAT64, Teredo and
+ * 6to4 (both embed an IPv4 address the rule cannot see), documentation, unique-local, link-local,
+ * site-local and multicast. IPv4-mapped addresses (::ffff:a.b.c.d) need no entry:
  * BlockList checks them against the IPv4 rules.
  */
 const INTERNAL_IPV6: ReadonlyArray<readonly [string, number]> = [
   ['::', 96],
+  ['::ffff:0:0:0', 96],
   ['100::', 64],
   ['64:ff9b:1::', 48],
   ['2001::', 32],
+  ['2001:db8::', 32],
   ['2002::', 16],
+  ['3fff::', 20],
   ['fc00::', 7],
   ['fe80::', 10],
   ['fec0::', 10],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sessionCookieFrom } from '../helpers/process.ts';
+import { postJson, sessionCookieFrom } from '../helpers/process.ts';
 import {
   Authenticator,
   Portcullis,
@@ -16,17 +16,6 @@ import {
  */
 
 const MEMBER_PASSWORD = 'member passphrase 42';
-
-async function postJson(url: string, body: unknown, cookie?: string): Promise<Response> {
-  return fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(cookie ? { cookie: `portcullis_session=${cookie}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-}
 
 /** A member whose only method is email and who has spent every recovery code. */
 async function emailOnlyMemberWithoutCodes(portcullis: Portcullis, adminCookie: string) {

@@ -21,6 +21,7 @@ test('a cursor with a date outside the database range answers 400 invalid_cursor
     '-271821-04-20T00:00:00.000Z',
     '+275760-09-13T00:00:00.000Z',
     '-010000-01-01T00:00:00.000Z',
+    '0000-01-01T00:00:00.000Z',
   ];
   for (const path of ['/org/users', '/org/audit']) {
     for (const at of dates) {

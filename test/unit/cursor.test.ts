@@ -19,6 +19,7 @@ test('a cursor whose time PostgreSQL cannot hold is refused, not sent to the dat
     '-004714-01-01T00:00:00.000Z',
     '+275760-09-13T00:00:00.000Z',
     '+010000-01-01T00:00:00.000Z',
+    '0000-01-01T00:00:00.000Z',
   ]) {
     assert.equal(new Date(at).toISOString(), at, 'a date JavaScript holds exactly');
     assert.equal(decodeCursor(raw(at)), null, at);

@@ -66,6 +66,15 @@ test('private, shared, link-local, unspecified, multicast and broadcast addresse
     '64:ff9b:1::8.8.8.8',
     '2002:7f00:1::1',
     '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+    // IPv4-translated (SIIT), documentation and the 6to4 relay anycast.
+    '::ffff:0:7f00:1',
+    '::ffff:0:127.0.0.1',
+    '192.0.2.1',
+    '198.51.100.7',
+    '203.0.113.9',
+    '192.88.99.1',
+    '2001:db8::1',
+    '3fff::1',
   ];
   for (const address of internal) {
     assert.equal(classifyAddress(address), 'internal', address);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RETURN_PATH_MAX_LENGTH, consoleReturnPath } from '../../src/core/return-path.ts';
+import { HOSTILE_RETURN_PATHS } from '../helpers/hostile-return-paths.ts';
 
 /** Pages a browser could be on when it resolves a Location header. */
 const PAGES = [
@@ -42,34 +43,11 @@ test('pages of the console are kept as they are', () => {
 
 test('every spelling that a parser reads as another site, or as another path, is refused', () => {
   for (const raw of [
-    '/..//evil.test/x',
-    '/.//evil.test/x',
-    '/%2e%2e//evil.test/x',
-    '/%2E%2E//evil.test/x',
-    '/.%2e//evil.test/x',
-    '/admin/../..//evil.test/x',
-    '/admin/%2e%2e/%2e%2e//evil.test/x',
-    '/\\evil.test/x',
-    '\\\\evil.test/x',
-    '/%5cevil.test/x',
-    '/%5Cevil.test/x',
-    '/\t/evil.test/x',
-    '/\n/evil.test/x',
-    '/\r\n/evil.test/x',
-    ' //evil.test/x',
+    ...HOSTILE_RETURN_PATHS,
     '\u0000//evil.test',
-    'https://evil.test/x',
-    'HTTPS://evil.test/x',
-    'https:evil.test/x',
     'http:/evil.test',
-    '//evil.test/x',
-    '///evil.test/x',
-    '/%2f%2fevil.test/x',
-    '/%2F/evil.test/x',
     '//user:pass@evil.test',
-    'javascript:alert(1)',
     'data:text/html,x',
-    '/admin/users#//evil.test',
     '/admin/./users',
     '/admin/../users',
     '/admin/users?',
@@ -80,7 +58,6 @@ test('every spelling that a parser reads as another site, or as another path, is
     'admin/users',
     '.',
     '',
-    `/${'a'.repeat(RETURN_PATH_MAX_LENGTH)}`,
   ]) {
     assert.equal(consoleReturnPath(raw), null, JSON.stringify(raw));
   }

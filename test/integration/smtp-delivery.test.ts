@@ -41,6 +41,8 @@ type Scenario = TestApp & {
   org: Org;
   admin: User;
   token: string;
+  /** The admin's unused recovery codes, for step-ups. */
+  recoveryCodes: string[];
   smtp: TestSmtpServer;
   mailErrors: Error[];
 };
@@ -84,7 +86,8 @@ async function requiredOrgAdmin(
   testApp.deps.mailer = createSmtpMailer(options.smtpUrl ?? smtp.url, MAIL_FROM, (error) =>
     mailErrors.push(error),
   );
-  return { ...testApp, org, admin, token: enrolled.token, smtp, mailErrors };
+  const recoveryCodes = [...enrolled.recoveryCodes];
+  return { ...testApp, org, admin, token: enrolled.token, recoveryCodes, smtp, mailErrors };
 }
 
 async function setPolicyInDb(org: Org, policy: 'disabled' | 'enabled' | 'required') {
@@ -98,7 +101,14 @@ async function secondAdmin(scenario: Scenario): Promise<{ user: User; token: str
     method: 'POST',
     url: '/api/v1/org/users',
     headers: withSession(scenario.token),
-    payload: { email, name: 'Bo Admin', role: 'admin', password: SECOND_ADMIN_PASSWORD },
+    payload: {
+      email,
+      name: 'Bo Admin',
+      role: 'admin',
+      password: SECOND_ADMIN_PASSWORD,
+      // A new admin is a sensitive action: the first admin steps up.
+      verification: { method: 'recovery_code', code: scenario.recoveryCodes.shift() },
+    },
   });
   assert.equal(response.statusCode, 201);
   // Signed in while the policy is 'enabled' and Bo has no factor: a full session at once.

@@ -173,6 +173,11 @@ export class ServerProcess {
     return server;
   }
 
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error('the server process has no pid');
+    return this.child.pid;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }

@@ -19,8 +19,9 @@ import {
  * `node src/cli.ts ...`) with the test's Node 24, each test on a PGlite data dir of its own.
  * These tests stay on PGlite even when PORTCULLIS_TEST_DATABASE_URL is set: the CLI reads
  * DATABASE_URL, which the child environment never carries, and a temp data dir per test is the
- * isolation. A PGlite data dir is held by one process at a time, so each check (CLI, server, or
- * the store opened here) runs only after the previous process has ended.
+ * isolation. Beside a running server the CLI runs each command inside it, which is fast; with no
+ * server it opens the data dir itself (the migrate test, and test/integration/embedded-owner.test.ts).
+ * The store is opened here only once every process on the data dir has ended.
  */
 
 const USAGE_HEAD = 'Usage: portcullis <command>';
@@ -162,7 +163,7 @@ test('migrate brings a fresh data dir to the latest schema, via node src/cli.ts 
 
 test('org create and user create make accounts with argon2id hashes that sign in; an SSO user gets no password', async () => {
   const dataDir = await makeTempDir('portcullis-cli-accounts-');
-  let server: ServerProcess | undefined;
+  const server = await ServerProcess.start({ dataDir });
   try {
     // Passwords from stdin (with the newline `echo` adds, which is not part of the password).
     await createAcme(dataDir);
@@ -220,29 +221,6 @@ test('org create and user create make accounts with argon2id hashes that sign in
     );
     assertSucceeded(beta, 'created org beta with admin root@beta.test');
 
-    const rows = await withStore(dataDir, async (store) => ({
-      acme: await usersOf(store, 'acme'),
-      beta: await usersOf(store, 'beta'),
-    }));
-    const shape = (users: typeof rows.acme) =>
-      users.map((u) => ({
-        email: u.email,
-        name: u.name,
-        role: u.role,
-        sso: u.sso,
-        argon2id: u.password_hash?.startsWith('$argon2id$') ?? null,
-      }));
-    assert.deepEqual(shape(rows.acme), [
-      { email: 'a@acme.test', name: 'a', role: 'admin', sso: false, argon2id: true },
-      { email: 'b@acme.test', name: 'Second Admin', role: 'admin', sso: false, argon2id: true },
-      { email: 's@acme.test', name: 'Sam Sso', role: 'member', sso: true, argon2id: null },
-      { email: 'u@acme.test', name: 'U', role: 'member', sso: false, argon2id: true },
-    ]);
-    assert.deepEqual(shape(rows.beta), [
-      { email: 'root@beta.test', name: 'Bea Root', role: 'admin', sso: false, argon2id: true },
-    ]);
-
-    server = await ServerProcess.start({ dataDir });
     const adminCookie = await signIn(server, 'acme', ACME_ADMIN.email, ACME_ADMIN.password);
     const memberCookie = await signIn(server, 'acme', MEMBER.email, MEMBER.password);
     await signIn(server, 'acme', 'b@acme.test', 'inline admin passphrase');
@@ -274,15 +252,38 @@ test('org create and user create make accounts with argon2id hashes that sign in
     assert.equal(((await ssoLogin.json()) as { error: string }).error, 'invalid_credentials');
 
     await stopCleanly(server);
+
+    const rows = await withStore(dataDir, async (store) => ({
+      acme: await usersOf(store, 'acme'),
+      beta: await usersOf(store, 'beta'),
+    }));
+    const shape = (users: typeof rows.acme) =>
+      users.map((u) => ({
+        email: u.email,
+        name: u.name,
+        role: u.role,
+        sso: u.sso,
+        argon2id: u.password_hash?.startsWith('$argon2id$') ?? null,
+      }));
+    assert.deepEqual(shape(rows.acme), [
+      { email: 'a@acme.test', name: 'a', role: 'admin', sso: false, argon2id: true },
+      { email: 'b@acme.test', name: 'Second Admin', role: 'admin', sso: false, argon2id: true },
+      { email: 's@acme.test', name: 'Sam Sso', role: 'member', sso: true, argon2id: null },
+      { email: 'u@acme.test', name: 'U', role: 'member', sso: false, argon2id: true },
+    ]);
+    assert.deepEqual(shape(rows.beta), [
+      { email: 'root@beta.test', name: 'Bea Root', role: 'admin', sso: false, argon2id: true },
+    ]);
   } finally {
-    server?.kill();
-    await server?.ended();
+    server.kill();
+    await server.ended();
     await removeDir(dataDir);
   }
 });
 
 test('the CLI refuses bad input with a clear line and a non-zero exit, and changes nothing', async () => {
   const dataDir = await makeTempDir('portcullis-cli-refusals-');
+  const server = await ServerProcess.start({ dataDir });
   try {
     await createAcme(dataDir);
     const orgArgs = (slug: string) => [
@@ -410,6 +411,7 @@ test('the CLI refuses bad input with a clear line and a non-zero exit, and chang
     assert.match(unknownFlag.stderr, /^portcullis: Unknown option '--everyone'/);
     assert.ok(!unknownFlag.stderr.includes('a long enough passphrase'));
 
+    await stopCleanly(server);
     const state = await withStore(dataDir, async (store) => ({
       orgs: await store.db.selectFrom('orgs').select('slug').orderBy('slug').execute(),
       users: (await usersOf(store, 'acme')).map((u) => u.email),
@@ -419,49 +421,40 @@ test('the CLI refuses bad input with a clear line and a non-zero exit, and chang
       users: [ACME_ADMIN.email, MEMBER.email],
     });
   } finally {
+    server.kill();
+    await server.ended();
     await removeDir(dataDir);
   }
 });
 
 test('sessions revoke --email ends one user’s sessions; sessions revoke --org ends the whole org’s', async () => {
   const dataDir = await makeTempDir('portcullis-cli-revoke-');
-  const servers: ServerProcess[] = [];
+  const server = await ServerProcess.start({ dataDir });
   try {
     await createAcme(dataDir);
-
-    const first = await ServerProcess.start({ dataDir });
-    servers.push(first);
-    const adminCookie = await signIn(first, 'acme', ACME_ADMIN.email, ACME_ADMIN.password);
-    const memberCookie = await signIn(first, 'acme', MEMBER.email, MEMBER.password);
-    await stopCleanly(first);
+    const adminCookie = await signIn(server, 'acme', ACME_ADMIN.email, ACME_ADMIN.password);
+    const memberCookie = await signIn(server, 'acme', MEMBER.email, MEMBER.password);
 
     // The email is matched whatever its case, like every other lookup.
     const one = await runCli(['sessions', 'revoke', '--org', 'acme', '--email', 'U@Acme.Test'], {
       dataDir,
     });
     assertSucceeded(one, `ended every session of ${MEMBER.email}`);
-
-    const second = await ServerProcess.start({ dataDir });
-    servers.push(second);
-    assert.equal(await meStatus(second, memberCookie), 401);
-    assert.equal(await meStatus(second, adminCookie), 200);
-    const memberAgain = await signIn(second, 'acme', MEMBER.email, MEMBER.password);
-    await stopCleanly(second);
+    assert.equal(await meStatus(server, memberCookie), 401);
+    assert.equal(await meStatus(server, adminCookie), 200);
+    const memberAgain = await signIn(server, 'acme', MEMBER.email, MEMBER.password);
 
     const all = await runCli(['sessions', 'revoke', '--org', 'acme'], { dataDir });
     assertSucceeded(all, 'ended every session of acme');
-
-    const third = await ServerProcess.start({ dataDir });
-    servers.push(third);
-    assert.equal(await meStatus(third, adminCookie), 401);
-    assert.equal(await meStatus(third, memberAgain), 401);
+    assert.equal(await meStatus(server, adminCookie), 401);
+    assert.equal(await meStatus(server, memberAgain), 401);
     // Revocation ends sessions, not accounts: signing in again works.
-    const fresh = await signIn(third, 'acme', ACME_ADMIN.email, ACME_ADMIN.password);
-    assert.equal(await meStatus(third, fresh), 200);
-    await stopCleanly(third);
+    const fresh = await signIn(server, 'acme', ACME_ADMIN.email, ACME_ADMIN.password);
+    assert.equal(await meStatus(server, fresh), 200);
+    await stopCleanly(server);
   } finally {
-    for (const server of servers) server.kill();
-    await Promise.all(servers.map((server) => server.ended()));
+    server.kill();
+    await server.ended();
     await removeDir(dataDir);
   }
 });

@@ -21,17 +21,23 @@ async function withClient<T>(serverUrl: string, work: (client: pg.Client) => Pro
 }
 
 /** Drops the bench database if a crashed run left it behind, creates it; returns the server's version. */
-export async function recreateBenchDatabase(serverUrl: string): Promise<string> {
+export async function recreateBenchDatabase(
+  serverUrl: string,
+  database = BENCH_DATABASE,
+): Promise<string> {
   return withClient(serverUrl, async (client) => {
-    await client.query(`drop database if exists ${BENCH_DATABASE} with (force)`);
-    await client.query(`create database ${BENCH_DATABASE}`);
+    await client.query(`drop database if exists ${database} with (force)`);
+    await client.query(`create database ${database}`);
     const version = await client.query<{ server_version: string }>('show server_version');
     return version.rows[0]?.server_version ?? 'unknown';
   });
 }
 
-export async function dropBenchDatabase(serverUrl: string): Promise<void> {
+export async function dropBenchDatabase(
+  serverUrl: string,
+  database = BENCH_DATABASE,
+): Promise<void> {
   await withClient(serverUrl, async (client) => {
-    await client.query(`drop database if exists ${BENCH_DATABASE} with (force)`);
+    await client.query(`drop database if exists ${database} with (force)`);
   });
 }

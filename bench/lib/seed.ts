@@ -11,7 +11,7 @@ import { systemClock, type ServiceDeps } from '../../src/services/deps.ts';
 import { createPasswordHasher } from '../../src/services/passwords.ts';
 import { createSsoProviders } from '../../src/services/sso-client.ts';
 import { totpSecretAad } from '../../src/services/verification.ts';
-import { openStore, type Store } from '../../src/store/db.ts';
+import { openStore, type DatabaseTarget, type Store } from '../../src/store/db.ts';
 import type { Database, MfaPolicy, Org, SessionStatus } from '../../src/store/schema.ts';
 
 /**
@@ -25,7 +25,15 @@ export const BENCH_PASSWORD = 'bench password 1';
 export type BenchRuntime = { store: Store; deps: ServiceDeps; passwordHash: string };
 
 export async function openBenchRuntime(url: string, masterKey: Buffer): Promise<BenchRuntime> {
-  const store = await openStore({ kind: 'postgres', url, poolSize: 4 });
+  return openBenchRuntimeOn({ kind: 'postgres', url, poolSize: 4 }, masterKey);
+}
+
+/** The same on any store: the embedded PGlite in a data dir too (closed before a server opens it). */
+export async function openBenchRuntimeOn(
+  target: DatabaseTarget,
+  masterKey: Buffer,
+): Promise<BenchRuntime> {
+  const store = await openStore(target);
   await store.migrate();
   const passwords = await createPasswordHasher();
   const deps: ServiceDeps = {

@@ -28,7 +28,12 @@ const START_TIMEOUT_MS = 60_000;
 const OUTPUT_TAIL_CHARACTERS = 8_000;
 
 export type ServerOptions = {
-  databaseUrl: string;
+  /** PostgreSQL; absent: the embedded PGlite in the data dir, as a server with no DATABASE_URL. */
+  databaseUrl?: string;
+  /** The data dir to use (and keep); a fresh one, removed at stop, when absent. */
+  dataDir?: string;
+  /** More Node flags after those of `npm start` (an `--import` for instance). */
+  nodeArgs?: string[];
   /** Base64 of 32 bytes, shared by every instance (and by the bench's own seeding). */
   encryptionKey: string;
   /** The server's own default when absent. */
@@ -54,14 +59,18 @@ export type PortcullisServer = {
 
 export async function startServer(options: ServerOptions): Promise<PortcullisServer> {
   const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), 'portcullis-bench-'));
-  const args = options.cpuProfileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
-    : [];
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'portcullis-bench-')));
+  const removeDataDir = () =>
+    ownDataDir ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve();
+  const args = [
+    ...(options.nodeArgs ?? []),
+    ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+  ];
   const child = spawn(process.execPath, [...(await startFlags()), ...args, cliEntry, 'serve'], {
     cwd: repoRoot,
     env: serverEnv({
-      DATABASE_URL: options.databaseUrl,
+      ...(options.databaseUrl === undefined ? {} : { DATABASE_URL: options.databaseUrl }),
       ...(options.poolSize === undefined ? {} : { DATABASE_POOL_SIZE: String(options.poolSize) }),
       ...(options.smtpUrl === undefined ? {} : { SMTP_URL: options.smtpUrl }),
       PORT: String(port),
@@ -85,7 +94,7 @@ export async function startServer(options: ServerOptions): Promise<PortcullisSer
     await waitUntilHealthy(baseUrl, child, () => output);
   } catch (error) {
     child.kill('SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir();
     throw error;
   }
   return {
@@ -99,7 +108,7 @@ export async function startServer(options: ServerOptions): Promise<PortcullisSer
       const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir();
     },
   };
 }

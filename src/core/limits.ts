@@ -34,6 +34,14 @@ export const DEFAULT_POOL_SIZE = 10;
 
 /** Bodies are small JSON documents; anything bigger is a mistake or an attack. */
 export const REQUEST_BODY_MAX_BYTES = 16 * 1024;
+/**
+ * A body over the limit is still read (and thrown away) up to this many bytes before the 413: a
+ * server that closes while the client is still sending resets the connection, and the client never
+ * sees why. Past this, the connection is closed unread; reading costs bandwidth, never memory.
+ */
+export const REQUEST_BODY_DRAIN_MAX_BYTES = 8 * 1024 * 1024;
+/** ...and for at most this long, so that a body trickled in cannot hold the connection. */
+export const REQUEST_BODY_DRAIN_MAX_SECONDS = 10;
 
 export const EMAIL_MAX_CHARACTERS = 254;
 export const NAME_MAX_CHARACTERS = 200;

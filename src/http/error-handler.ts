@@ -1,7 +1,12 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ErrorCode } from '../core/errors.ts';
-import { BUSY_RETRY_AFTER_SECONDS } from '../core/limits.ts';
+import {
+  BUSY_RETRY_AFTER_SECONDS,
+  REQUEST_BODY_DRAIN_MAX_BYTES,
+  REQUEST_BODY_DRAIN_MAX_SECONDS,
+} from '../core/limits.ts';
 import { isTransientConflict } from '../store/transaction.ts';
+import { discardBody } from './body-drain.ts';
 import { errorBody, errorStatus, sendError } from './error-status.ts';
 
 /** Fastify's own client errors, by code, mapped onto the product's catalog. */
@@ -25,6 +30,15 @@ export function installErrorHandlers(app: FastifyInstance) {
       return reply.code(400).send(errorBody('invalid_request', message));
     }
     const mapped = error.code ? fastifyErrorCodes[error.code] : undefined;
+    // Fastify stops reading at the limit and asks to close the connection: the rest of the body
+    // is read first (up to a bound), or the close would reset the connection under the 413.
+    if (mapped === 'payload_too_large') {
+      return discardBody(
+        request.raw,
+        REQUEST_BODY_DRAIN_MAX_BYTES,
+        REQUEST_BODY_DRAIN_MAX_SECONDS * 1000,
+      ).then(() => sendError(reply, mapped));
+    }
     if (mapped) return sendError(reply, mapped);
     if (error instanceof SyntaxError) return sendError(reply, 'invalid_json');
     const status = error.statusCode ?? 500;

@@ -10,9 +10,9 @@ import {
   removeDir,
   runCli,
   ServerProcess,
-  sessionCookieFrom,
   type CliResult,
 } from '../helpers/process.ts';
+import { assertRefused, assertSucceeded, meStatus, signIn } from '../helpers/cli.ts';
 
 /*
  * The `portcullis` command, run as an operator runs it: `node bin/portcullis.js ...` (and once
@@ -28,21 +28,6 @@ const USAGE_HEAD = 'Usage: portcullis <command>';
 
 const ACME_ADMIN = { email: 'a@acme.test', password: 'acme admin passphrase' };
 const MEMBER = { email: 'u@acme.test', password: 'member passphrase' };
-
-function assertSucceeded(result: CliResult, stdout: string) {
-  assert.deepEqual(
-    { code: result.code, stdout: result.stdout, stderr: result.stderr },
-    { code: 0, stdout: `${stdout}\n`, stderr: '' },
-  );
-}
-
-/** A refusal the service decided: exit 1 and one line with the message and its code. */
-function assertRefused(result: CliResult, line: string) {
-  assert.deepEqual(
-    { code: result.code, stdout: result.stdout, stderr: result.stderr },
-    { code: 1, stdout: '', stderr: `portcullis: ${line}\n` },
-  );
-}
 
 /** A malformed command: exit 2, the reason, then the usage. */
 function assertUsageError(result: CliResult, line: string) {
@@ -113,24 +98,6 @@ async function createAcme(dataDir: string) {
     { dataDir, stdin: `${MEMBER.password}\n` },
   );
   assertSucceeded(member, `created member ${MEMBER.email} in acme`);
-}
-
-async function signIn(server: ServerProcess, org: string, email: string, password: string) {
-  const response = await postJson(`${server.baseUrl}/api/v1/auth/login`, {
-    org,
-    email,
-    password,
-  });
-  assert.equal(response.status, 200, `${email} signs in`);
-  const cookie = sessionCookieFrom(response);
-  assert.ok(cookie, `${email} gets a session cookie`);
-  return cookie;
-}
-
-async function meStatus(server: ServerProcess, cookie: string): Promise<number> {
-  const response = await getWithSession(`${server.baseUrl}/api/v1/me`, cookie);
-  await response.arrayBuffer();
-  return response.status;
 }
 
 async function stopCleanly(server: ServerProcess) {

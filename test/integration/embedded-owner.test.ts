@@ -9,15 +9,13 @@ import { lockDataDir } from '../../src/owner/data-dir-lock.ts';
 import {
   cliEntry,
   freePort,
-  getWithSession,
   makeTempDir,
-  postJson,
   removeDir,
   runCli,
   ServerProcess,
-  sessionCookieFrom,
   type CliResult,
 } from '../helpers/process.ts';
+import { assertRefused, assertSucceeded, meStatus, signIn } from '../helpers/cli.ts';
 
 /*
  * One process owns an embedded data dir: a running server, or else the CLI while its command
@@ -56,20 +54,6 @@ const memberCreate = [
   '--password-stdin',
 ];
 
-function assertSucceeded(result: CliResult, stdout: string) {
-  assert.deepEqual(
-    { code: result.code, stdout: result.stdout, stderr: result.stderr },
-    { code: 0, stdout: `${stdout}\n`, stderr: '' },
-  );
-}
-
-function assertRefused(result: CliResult, line: string) {
-  assert.deepEqual(
-    { code: result.code, stdout: result.stdout, stderr: result.stderr },
-    { code: 1, stdout: '', stderr: `portcullis: ${line}\n` },
-  );
-}
-
 /** Runs a CLI command and reports how long the whole process took, start to exit. */
 async function timedCli(
   t: TestContext,
@@ -84,22 +68,8 @@ async function timedCli(
   return result;
 }
 
-async function login(server: ServerProcess, email: string, password: string) {
-  return postJson(`${server.baseUrl}/api/v1/auth/login`, { org: 'acme', email, password });
-}
-
-async function signIn(server: ServerProcess, email: string, password: string): Promise<string> {
-  const response = await login(server, email, password);
-  assert.equal(response.status, 200, `${email} signs in`);
-  const cookie = sessionCookieFrom(response);
-  assert.ok(cookie, `${email} gets a session cookie`);
-  return cookie;
-}
-
-async function meStatus(server: ServerProcess, cookie: string): Promise<number> {
-  const response = await getWithSession(`${server.baseUrl}/api/v1/me`, cookie);
-  await response.arrayBuffer();
-  return response.status;
+function signInAcme(server: ServerProcess, email: string, password: string): Promise<string> {
+  return signIn(server, 'acme', email, password);
 }
 
 /** `portcullis serve` run to its end: for a server that is expected to refuse to start. */
@@ -122,8 +92,8 @@ test('beside a running server, the CLI runs inside it (its accounts sign in, its
       await timedCli(t, memberCreate, { dataDir, stdin: `${MEMBER.password}\n` }),
       `created member ${MEMBER.email} in acme`,
     );
-    const adminCookie = await signIn(server, ADMIN.email, ADMIN.password);
-    const memberCookie = await signIn(server, MEMBER.email, MEMBER.password);
+    const adminCookie = await signInAcme(server, ADMIN.email, ADMIN.password);
+    const memberCookie = await signInAcme(server, MEMBER.email, MEMBER.password);
 
     // A second server on the same data dir refuses with one line, and the first keeps serving.
     const second = await serveOnce(dataDir);
@@ -136,7 +106,7 @@ test('beside a running server, the CLI runs inside it (its accounts sign in, its
       },
     );
     assert.equal(await meStatus(server, adminCookie), 200);
-    await signIn(server, MEMBER.email, MEMBER.password);
+    await signInAcme(server, MEMBER.email, MEMBER.password);
 
     // Refusals keep their line and exit code through the server.
     assertRefused(
@@ -188,7 +158,7 @@ test('with no server the CLI opens the store itself; after kill -9 a new server 
       await runCli(memberCreate, { dataDir, stdin: `${MEMBER.password}\n` }),
       `created member ${MEMBER.email} in acme`,
     );
-    const cookie = await signIn(first, MEMBER.email, MEMBER.password);
+    const cookie = await signInAcme(first, MEMBER.email, MEMBER.password);
 
     first.kill();
     assert.deepEqual(await first.ended(), { code: null, signal: 'SIGKILL' });
@@ -198,8 +168,8 @@ test('with no server the CLI opens the store itself; after kill -9 a new server 
     const second = await ServerProcess.start({ dataDir });
     servers.push(second);
     assert.equal(await meStatus(second, cookie), 200);
-    await signIn(second, ADMIN.email, ADMIN.password);
-    await signIn(second, MEMBER.email, MEMBER.password);
+    await signInAcme(second, ADMIN.email, ADMIN.password);
+    await signInAcme(second, MEMBER.email, MEMBER.password);
     assert.deepEqual(await second.stop('SIGTERM'), { code: 0, signal: null });
   } finally {
     for (const server of servers) server.kill();

@@ -7,7 +7,36 @@ import {
   type ServerProcess,
 } from './process.ts';
 
-/** What the CLI tests share: the shapes of a command's outcome, and a session to check. */
+/** What the CLI tests share: the acme accounts, the shapes of a command's outcome, and sessions. */
+
+export const ACME_ADMIN = { email: 'a@acme.test', password: 'acme admin passphrase' };
+export const ACME_MEMBER = { email: 'u@acme.test', password: 'member passphrase' };
+
+/** The README's commands that make the acme org and its member (passwords on standard input). */
+export const CREATE_ACME = [
+  'org',
+  'create',
+  '--slug',
+  'acme',
+  '--name',
+  'Acme',
+  '--admin-email',
+  ACME_ADMIN.email,
+  '--admin-password-stdin',
+];
+export const CREATE_ACME_MEMBER = [
+  'user',
+  'create',
+  '--org',
+  'acme',
+  '--email',
+  ACME_MEMBER.email,
+  '--name',
+  'U',
+  '--role',
+  'member',
+  '--password-stdin',
+];
 
 export function assertSucceeded(result: CliResult, stdout: string) {
   assert.deepEqual(

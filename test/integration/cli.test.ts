@@ -12,7 +12,16 @@ import {
   ServerProcess,
   type CliResult,
 } from '../helpers/process.ts';
-import { assertRefused, assertSucceeded, meStatus, signIn } from '../helpers/cli.ts';
+import {
+  ACME_ADMIN,
+  ACME_MEMBER,
+  CREATE_ACME,
+  CREATE_ACME_MEMBER,
+  assertRefused,
+  assertSucceeded,
+  meStatus,
+  signIn,
+} from '../helpers/cli.ts';
 
 /*
  * The `portcullis` command, run as an operator runs it: `node bin/portcullis.js ...` (and once
@@ -26,8 +35,7 @@ import { assertRefused, assertSucceeded, meStatus, signIn } from '../helpers/cli
 
 const USAGE_HEAD = 'Usage: portcullis <command>';
 
-const ACME_ADMIN = { email: 'a@acme.test', password: 'acme admin passphrase' };
-const MEMBER = { email: 'u@acme.test', password: 'member passphrase' };
+const MEMBER = ACME_MEMBER;
 
 /** A malformed command: exit 2, the reason, then the usage. */
 function assertUsageError(result: CliResult, line: string) {
@@ -66,37 +74,9 @@ async function usersOf(store: Store, orgSlug: string) {
 }
 
 async function createAcme(dataDir: string) {
-  const org = await runCli(
-    [
-      'org',
-      'create',
-      '--slug',
-      'acme',
-      '--name',
-      'Acme',
-      '--admin-email',
-      ACME_ADMIN.email,
-      '--admin-password-stdin',
-    ],
-    { dataDir, stdin: `${ACME_ADMIN.password}\n` },
-  );
+  const org = await runCli(CREATE_ACME, { dataDir, stdin: `${ACME_ADMIN.password}\n` });
   assertSucceeded(org, `created org acme with admin ${ACME_ADMIN.email}`);
-  const member = await runCli(
-    [
-      'user',
-      'create',
-      '--org',
-      'acme',
-      '--email',
-      MEMBER.email,
-      '--name',
-      'U',
-      '--role',
-      'member',
-      '--password-stdin',
-    ],
-    { dataDir, stdin: `${MEMBER.password}\n` },
-  );
+  const member = await runCli(CREATE_ACME_MEMBER, { dataDir, stdin: `${MEMBER.password}\n` });
   assertSucceeded(member, `created member ${MEMBER.email} in acme`);
 }
 

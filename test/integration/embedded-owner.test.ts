@@ -15,7 +15,16 @@ import {
   ServerProcess,
   type CliResult,
 } from '../helpers/process.ts';
-import { assertRefused, assertSucceeded, meStatus, signIn } from '../helpers/cli.ts';
+import {
+  ACME_ADMIN,
+  ACME_MEMBER,
+  CREATE_ACME,
+  CREATE_ACME_MEMBER,
+  assertRefused,
+  assertSucceeded,
+  meStatus,
+  signIn,
+} from '../helpers/cli.ts';
 
 /*
  * One process owns an embedded data dir: a running server, or else the CLI while its command
@@ -23,36 +32,14 @@ import { assertRefused, assertSucceeded, meStatus, signIn } from '../helpers/cli
  * the children get no DATABASE_URL). The CLI beside a server runs its command inside the server.
  */
 
-const ADMIN = { email: 'a@acme.test', password: 'acme admin passphrase' };
-const MEMBER = { email: 'u@acme.test', password: 'member passphrase' };
+const ADMIN = ACME_ADMIN;
+const MEMBER = ACME_MEMBER;
 
 /** Generous for a loaded machine: the point is that no command boots a database of its own. */
 const THROUGH_SERVER_MS = 10_000;
 
-const orgCreate = [
-  'org',
-  'create',
-  '--slug',
-  'acme',
-  '--name',
-  'Acme',
-  '--admin-email',
-  ADMIN.email,
-  '--admin-password-stdin',
-];
-const memberCreate = [
-  'user',
-  'create',
-  '--org',
-  'acme',
-  '--email',
-  MEMBER.email,
-  '--name',
-  'U',
-  '--role',
-  'member',
-  '--password-stdin',
-];
+const orgCreate = CREATE_ACME;
+const memberCreate = CREATE_ACME_MEMBER;
 
 /** Runs a CLI command and reports how long the whole process took, start to exit. */
 async function timedCli(

@@ -3,11 +3,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config.ts';
 
-const KEY_FILE = 'encryption.key';
+export const KEY_FILE = 'encryption.key';
+
+/** PostgreSQL's first file in a data dir: its presence means the data dir holds a database. */
+const DATABASE_MARKER = 'PG_VERSION';
 
 /**
  * The master key that encrypts TOTP secrets and keys code HMACs. With the embedded database a key
- * is generated once into the data dir (mode 0600) beside the data it protects. With PostgreSQL the
+ * is generated once into the data dir (mode 0600) beside the data it protects, when the data dir
+ * holds no database yet. With PostgreSQL the
  * key must come from the environment: a key generated on one instance would not exist on the next.
  */
 export function loadMasterKey(
@@ -24,6 +28,12 @@ export function loadMasterKey(
     const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
     if (key.length !== 32) throw new ConfigError(`${path} does not hold a 32-byte base64 key`);
     return key;
+  }
+  // A new key would make every TOTP secret of that database unreadable, for good.
+  if (existsSync(join(config.dataDir, DATABASE_MARKER))) {
+    throw new ConfigError(
+      `${config.dataDir} holds a database but no ${KEY_FILE}: put back the key it was made with (a backup made without --include-key leaves it out), or set PORTCULLIS_ENCRYPTION_KEY`,
+    );
   }
   mkdirSync(config.dataDir, { recursive: true });
   const key = randomBytes(32);

@@ -10,7 +10,15 @@ import { createPasswordHasher } from './services/passwords.ts';
 import { createSsoProviders } from './services/sso-client.ts';
 import { openStore, type Store } from './store/db.ts';
 
-export type Runtime = { store: Store; deps: ServiceDeps };
+/** The dev outbox's folder inside the data dir. */
+export const OUTBOX_DIR = 'outbox';
+
+export type Runtime = {
+  store: Store;
+  deps: ServiceDeps;
+  /** Kept for `backup --include-key`; the services use only the keys derived from it. */
+  masterKey: Buffer;
+};
 
 /** Opens the configured database, brings its schema up to date and wires the services. */
 export async function openRuntime(
@@ -28,7 +36,8 @@ export async function openRuntime(
   >,
 ): Promise<Runtime> {
   // Checked before the database is opened: a missing key must stop start-up, not a later request.
-  const keys = deriveServerKeys(loadMasterKey(config));
+  const masterKey = loadMasterKey(config);
+  const keys = deriveServerKeys(masterKey);
   const store = await openStore(
     config.databaseUrl
       ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
@@ -46,13 +55,13 @@ export async function openRuntime(
     publicUrl: config.baseUrl ?? new URL(`http://localhost:${config.port}`),
     ssoProviders: createSsoProviders({ allowLoopback: config.ssoAllowLoopback }),
   };
-  return { store, deps };
+  return { store, deps, masterKey };
 }
 
 function openMailer(config: Pick<Config, 'dataDir' | 'smtpUrl' | 'mailFrom'>): Mailer {
   if (!config.smtpUrl) {
     return createDevOutbox(
-      join(config.dataDir, 'outbox'),
+      join(config.dataDir, OUTBOX_DIR),
       (text) => process.stdout.write(text),
       () => new Date(),
     );

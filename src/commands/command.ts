@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 /** A parsed `portcullis` command: what the CLI sends to the data dir's owner, or runs itself. */
 export type Command =
   | { kind: 'migrate' }
@@ -18,7 +19,14 @@ export type Command =
       /** null makes an SSO user. */
       password: string | null;
     }
-  | { kind: 'sessions revoke'; org: string; email: string | null };
+  | { kind: 'sessions revoke'; org: string; email: string | null }
+  /** `file` is absolute: the owner that writes it may run in another working directory. */
+  | { kind: 'backup'; file: string; includeKey: boolean }
+  /** Never sent to an owner: a restore needs the data dir empty, so nobody may own it. */
+  | { kind: 'restore'; file: string };
+
+export const USE_PG_TOOLS =
+  'on PostgreSQL, back up with pg_dump and restore with pg_restore (see README.md, "Backup and restore")';
 
 /** What a command prints, line by line, and the exit code it ends with. */
 export type CommandOutcome = { exitCode: number; stdout: string[]; stderr: string[] };
@@ -62,6 +70,13 @@ export function commandFromJson(value: unknown): Command | null {
         : null;
     case 'sessions revoke':
       return has('org', 'email') && text('org') && textOrNull('email') ? (v as Command) : null;
+    case 'backup':
+      return has('file', 'includeKey') &&
+        text('file') &&
+        isAbsolute(v.file as string) &&
+        typeof v.includeKey === 'boolean'
+        ? (v as Command)
+        : null;
     default:
       return null;
   }

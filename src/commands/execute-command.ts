@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import { heldByLine, lockDataDir } from '../owner/data-dir-lock.ts';
 import { sendCommand } from '../owner/owner-client.ts';
-import { failed, type Command, type CommandOutcome } from './command.ts';
+import { failed, USE_PG_TOOLS, type Command, type CommandOutcome } from './command.ts';
 
 /** The owner may end between being found and being sent the command; then look again. */
 const OWNER_ATTEMPTS = 3;
@@ -13,6 +13,11 @@ const OWNER_ATTEMPTS = 3;
  * data dir (so no server can start on it) until the command is done.
  */
 export async function executeCommand(config: Config, command: Command): Promise<CommandOutcome> {
+  if (command.kind === 'restore') {
+    const { restoreBackup } = await import('./backup.ts');
+    return restoreBackup(config, command.file);
+  }
+  if (config.databaseUrl && command.kind === 'backup') return failed(USE_PG_TOOLS);
   if (config.databaseUrl) return runHere(config, command);
   for (let attempt = 1; attempt <= OWNER_ATTEMPTS; attempt += 1) {
     const locked = await lockDataDir(config.dataDir, 'command');
@@ -42,10 +47,10 @@ async function runHere(config: Config, command: Command): Promise<CommandOutcome
   const { openRuntime } = await import('../runtime.ts');
   const { runCommand } = await import('./run-command.ts');
   const { createCommandMailer } = await import('./command-mailer.ts');
-  const { store, deps } = await openRuntime(config);
+  const { store, deps, masterKey } = await openRuntime(config);
   const mailer = createCommandMailer(config, deps.mailer);
   try {
-    return await runCommand({ store, deps: { ...deps, mailer } }, command);
+    return await runCommand({ store, deps: { ...deps, mailer }, masterKey }, command);
   } finally {
     await mailer.settled();
     await store.close();

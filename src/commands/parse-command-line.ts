@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from './command.ts';
 
@@ -10,6 +11,8 @@ export const USAGE = `Usage: portcullis <command>
   user create --org S --email E --name N --role member|admin
              (--password P | --password-stdin | --sso)
   sessions revoke --org S [--email E]     end every session of the org, or of one user
+  backup FILE [--include-key]             write a backup of the embedded database, while it serves
+  restore FILE                            fill an empty data dir from a backup
 
 Configuration comes from the environment (see README.md).`;
 
@@ -35,6 +38,8 @@ export async function parseCommandLine(
   if (command === 'org' && subcommand === 'create') return orgCreate(args, readStdin);
   if (command === 'user' && subcommand === 'create') return userCreate(args, readStdin);
   if (command === 'sessions' && subcommand === 'revoke') return sessionsRevoke(args);
+  if (command === 'backup') return backup(argv.slice(1));
+  if (command === 'restore') return restore(argv.slice(1));
   throw new UsageError(`unknown command: ${[command, subcommand].filter(Boolean).join(' ')}`);
 }
 
@@ -106,6 +111,25 @@ function sessionsRevoke(args: string[]): Command {
     org: required(values.org, '--org'),
     email: values.email ?? null,
   };
+}
+
+function backup(args: string[]): Command {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { 'include-key': { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  return { kind: 'backup', file: oneFile(positionals), includeKey: values['include-key'] ?? false };
+}
+
+function restore(args: string[]): Command {
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true });
+  return { kind: 'restore', file: oneFile(positionals) };
+}
+
+function oneFile(positionals: string[]): string {
+  if (positionals.length !== 1 || positionals[0] === '') throw new UsageError('give one FILE');
+  return resolve(positionals[0]!);
 }
 
 function required(value: string | undefined, flag: string): string {

@@ -5,6 +5,7 @@ import { createOrgWithAdmin, createUser } from '../services/accounts.ts';
 import { invalidateOrgSessions, invalidateUserSessions } from '../services/sessions.ts';
 import { findOrgBySlug } from '../store/orgs.ts';
 import { findUserForLogin } from '../store/users.ts';
+import { writeBackup } from './backup.ts';
 import { failed, succeeded, type Command, type CommandOutcome } from './command.ts';
 
 /**
@@ -22,6 +23,10 @@ export async function runCommand(runtime: Runtime, command: Command): Promise<Co
       return userCreate(runtime, command);
     case 'sessions revoke':
       return sessionsRevoke(runtime, command);
+    case 'backup':
+      return writeBackup(runtime, command);
+    case 'restore':
+      return failed('restore fills an empty data dir: it never runs in the data dir’s owner');
   }
 }
 

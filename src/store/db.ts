@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
+import { relative, sep } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { DEFAULT_POOL_SIZE } from '../core/limits.ts';
@@ -15,6 +16,11 @@ export type Store = {
   kind: DatabaseTarget['kind'];
   migrate(): Promise<void>;
   isReachable(): Promise<boolean>;
+  /**
+   * Copies the embedded database's data dir into `target`, consistent as of one instant, leaving
+   * out the top-level entries `keep` refuses; null on PostgreSQL, which has pg_dump.
+   */
+  copyDataDir: ((target: string, keep: (entry: string) => boolean) => Promise<void>) | null;
   close(): Promise<void>;
 };
 
@@ -25,9 +31,13 @@ export type Store = {
  */
 export async function openStore(target: DatabaseTarget): Promise<Store> {
   const { db, schema } = await openKysely(target);
+  const dataDir = target.kind === 'pglite' ? target.dataDir : null;
   return {
     db,
     kind: target.kind,
+    copyDataDir: dataDir
+      ? (copy, keep) => copyConsistently(db, { from: dataDir, to: copy, keep })
+      : null,
     async migrate() {
       const { error, results } = await migrateToLatest(db, schema);
       const failed = results?.find((r) => r.status === 'Error');
@@ -45,6 +55,29 @@ export async function openStore(target: DatabaseTarget): Promise<Store> {
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Kysely hands PGlite's one connection to one caller at a time, and PGlite has no background
+ * process: while this holds the connection, nothing writes and no transaction is open. The
+ * checkpoint first writes out what is still only in shared buffers, so the copy is whole without
+ * recovery. (PGlite's own dumpDataDir cannot be used: it fails on the control socket in the data
+ * dir.) A copy of a few dozen megabytes holds requests for a fraction of a second.
+ */
+async function copyConsistently(
+  db: Kysely<Database>,
+  { from, to, keep }: { from: string; to: string; keep: (entry: string) => boolean },
+): Promise<void> {
+  await db.connection().execute(async (connection) => {
+    await sql`checkpoint`.execute(connection);
+    cpSync(from, to, {
+      recursive: true,
+      filter: (source) => {
+        const entry = relative(from, source).split(sep)[0] ?? '';
+        return entry === '' || keep(entry);
+      },
+    });
+  });
 }
 
 async function openKysely(

@@ -43,6 +43,15 @@ export const REQUEST_BODY_DRAIN_MAX_BYTES = 8 * 1024 * 1024;
 /** ...and for at most this long, so that a body trickled in cannot hold the connection. */
 export const REQUEST_BODY_DRAIN_MAX_SECONDS = 10;
 
+/**
+ * A request, headers and body, arrives whole within this many seconds, or its connection is
+ * answered 408 and closed: a client that trickles a small body byte by byte holds a connection no
+ * longer than this (Node's own limit of 5 minutes is off in Fastify).
+ */
+export const REQUEST_MAX_SECONDS = 30;
+/** How often the server looks for requests past their time; the 408 comes at most this late. */
+export const REQUEST_TIMEOUT_CHECK_SECONDS = 2;
+
 export const EMAIL_MAX_CHARACTERS = 254;
 export const NAME_MAX_CHARACTERS = 200;
 export const SLUG_MAX_CHARACTERS = 40;

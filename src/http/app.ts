@@ -9,7 +9,12 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
 import type { Config } from '../config.ts';
-import { AUTH_REQUESTS_PER_IP_PER_MINUTE, REQUEST_BODY_MAX_BYTES } from '../core/limits.ts';
+import {
+  AUTH_REQUESTS_PER_IP_PER_MINUTE,
+  REQUEST_BODY_MAX_BYTES,
+  REQUEST_MAX_SECONDS,
+  REQUEST_TIMEOUT_CHECK_SECONDS,
+} from '../core/limits.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import type { Store } from '../store/db.ts';
 import { installBackgroundTasks } from './background.ts';
@@ -75,6 +80,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestIdHeader: false,
     trustProxy: config.trustProxy,
     bodyLimit: REQUEST_BODY_MAX_BYTES,
+    requestTimeout: REQUEST_MAX_SECONDS * 1000,
+    http: {
+      headersTimeout: REQUEST_MAX_SECONDS * 1000,
+      connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_SECONDS * 1000,
+    },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

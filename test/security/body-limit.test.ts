@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { REQUEST_BODY_DRAIN_MAX_BYTES } from '../../src/core/limits.ts';
+import {
+  REQUEST_BODY_DRAIN_MAX_BYTES,
+  REQUEST_MAX_SECONDS,
+  REQUEST_TIMEOUT_CHECK_SECONDS,
+} from '../../src/core/limits.ts';
 import { ServerProcess, makeTempDir, removeDir } from '../helpers/process.ts';
 
 /*
@@ -146,4 +150,32 @@ test('a body past the drain bound is not read on: the connection is closed', asy
   assert.equal(closed, 'closed early');
   const health = await fetch(`${server.baseUrl}/healthz`);
   assert.equal(health.status, 200);
+});
+
+test('a small body trickled in is cut off: 408 and a closed connection once the request has taken its limit', async () => {
+  const socket = connect(server.port, '127.0.0.1');
+  const started = performance.now();
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (data: string) => (received += data));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.on('error', () => {});
+  socket.write(
+    'POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+  );
+  // One byte a second: never done, and never idle long enough for an idle timeout.
+  const trickle = setInterval(() => socket.write(' '), 1_000);
+  try {
+    await closed;
+  } finally {
+    clearInterval(trickle);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  assert.match(received, /^HTTP\/1\.1 408 /);
+  assert.ok(seconds >= REQUEST_MAX_SECONDS - 1, `cut off after ${seconds.toFixed(1)} s`);
+  // The check runs every few seconds; a loaded machine may add a few more.
+  assert.ok(
+    seconds < REQUEST_MAX_SECONDS + REQUEST_TIMEOUT_CHECK_SECONDS + 10,
+    `cut off after ${seconds.toFixed(1)} s`,
+  );
 });

@@ -56,6 +56,11 @@ const storeNames: Record<Store, string> = {
   postgres: 'PostgreSQL',
 };
 const pgliteDefaults = fileURLToPath(new URL('./lib/pglite-defaults.ts', import.meta.url));
+/**
+ * The baseline: PGlite's own settings, and V8's own number of WebAssembly compilation tasks (a
+ * later flag wins over the one `npm start` gives).
+ */
+const baselineNodeArgs = [`--import=${pgliteDefaults}`, '--wasm-num-compilation-tasks=128'];
 
 type Figures = {
   rssBytes: number;
@@ -96,7 +101,7 @@ async function measureStore(store: Store): Promise<Figures> {
       authRateLimit: 1_000_000,
       dataDir,
       ...(store === 'postgres' ? { databaseUrl: url } : {}),
-      ...(store === 'pglite-defaults' ? { nodeArgs: [`--import=${pgliteDefaults}`] } : {}),
+      ...(store === 'pglite-defaults' ? { nodeArgs: baselineNodeArgs } : {}),
     });
     log(`${storeNames[store]}: warm-up`);
     const totpErrors = await warmUp(server, seeded);

@@ -10,7 +10,7 @@ import { createOrgWithAdmin } from '../../src/services/accounts.ts';
 import { systemClock, type ServiceDeps } from '../../src/services/deps.ts';
 import { createPasswordHasher } from '../../src/services/passwords.ts';
 import { createSsoProviders } from '../../src/services/sso-client.ts';
-import { totpSecretAad } from '../../src/services/verification.ts';
+import { totpSecretAad } from '../../src/services/mfa/totp/secret.ts';
 import { openStore, type DatabaseTarget, type Store } from '../../src/store/db.ts';
 import type { Database, MfaPolicy, Org, SessionStatus } from '../../src/store/schema.ts';
 

@@ -34,6 +34,8 @@ export const errorMessages = {
   mfa_disabled: 'Multi-factor authentication is disabled for this organization.',
   method_not_allowed_by_org: 'This organization does not allow this method.',
   no_pending_setup: 'Start the setup again: there is no pending setup, or it expired.',
+  method_has_no_challenge:
+    'This method has nothing to send: answer with its code (or the prompt of its device) directly.',
   verification_required: 'Confirm this action with a verification code.',
   email_confirmation_required:
     'Weakening the MFA policy needs a code emailed to you: use the weaken endpoint.',
@@ -68,6 +70,11 @@ export const errorMessages = {
   invalid_issuer:
     'The issuer must be an https URL on a public address, without a user name or password (http only for an identity provider on this machine, where the server allows it for development).',
   invalid_metrics_token: 'Send the metrics token as Authorization: Bearer <token>.',
+  invalid_redirect_uri:
+    'Each redirect URI is an absolute https URL without a fragment (http only on a loopback address: 127.0.0.1, [::1] or localhost).',
+  app_is_public: 'A public app has no client secret.',
+  provider_interaction_expired:
+    'This sign-in request is not valid any more. Go back to the app and sign in again.',
   busy: 'The service is busy. Try again in a moment.',
   internal_error: 'Something went wrong on our side.',
 } as const;

@@ -117,3 +117,33 @@ export const TRANSACTION_RETRIES = 3;
 export const TRANSACTION_RETRY_BASE_MS = 10;
 /** A conflict that outlasted its retries answers 503 with this Retry-After: it is momentary. */
 export const BUSY_RETRY_AFTER_SECONDS = 1;
+
+/*
+ * The OpenID Provider (one issuer per org). An app's tokens live no longer than a Portcullis
+ * session may: a refresh token reaches at most the absolute session lifetime (24 h, the AAL2
+ * re-authentication limit of NIST SP 800-63B), so that an app keeps no user signed in past what
+ * the console itself would.
+ */
+/** An authorization code is redeemed by the app's back end at once; a minute covers slow links. */
+export const PROVIDER_AUTHORIZATION_CODE_SECONDS = 60;
+/** Access and ID tokens are short: revocation and session ends reach an app within this. */
+export const PROVIDER_ACCESS_TOKEN_SECONDS = 10 * 60;
+export const PROVIDER_ID_TOKEN_SECONDS = 10 * 60;
+export const PROVIDER_REFRESH_TOKEN_SECONDS = 24 * 60 * 60;
+/** A sign-in inside an app's request, enrollment of a first factor included. */
+export const PROVIDER_INTERACTION_SECONDS = 30 * 60;
+/** The provider's own session and grants, never longer than a Portcullis session. */
+export const PROVIDER_SESSION_SECONDS = 24 * 60 * 60;
+/**
+ * A retired signing key stays in the JWKS this long: longer than any token it signed lives, and
+ * than an app caches the JWKS.
+ */
+export const PROVIDER_RETIRED_KEY_SECONDS = 24 * 60 * 60;
+/**
+ * Org providers kept built per instance (each holds its keys and compiled configuration, a few
+ * megabytes at most); an org beyond this is built again on its next request, from the database.
+ */
+export const PROVIDER_CACHE_ORGS = 200;
+/** An app's redirect URIs (sign-in and sign-out each): enough for its environments, not a list. */
+export const APP_REDIRECT_URIS_MAX = 10;
+export const APP_URI_MAX_LENGTH = 2000;

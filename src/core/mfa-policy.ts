@@ -1,11 +1,13 @@
 /** Who must do what about the second factor: pure decisions from the org's and user's state. */
 
+import { inMethodOrder, type MfaMethod, type VerificationMethod } from './factor-methods.ts';
+
+export type { MfaMethod, VerificationMethod };
 export type MfaPolicy = 'disabled' | 'enabled' | 'required';
-export type MfaMethod = 'totp' | 'email';
-export type VerificationMethod = MfaMethod | 'recovery_code';
 export type SessionStatus = 'mfa_required' | 'enrollment_required' | 'authenticated';
 
-export type OrgMfa = { policy: MfaPolicy; totpAllowed: boolean; emailAllowed: boolean };
+/** The org's policy and the set of methods it allows, in any order. */
+export type OrgMfa = { policy: MfaPolicy; methods: readonly MfaMethod[] };
 export type UserMfa = {
   sso: boolean;
   activeMethods: readonly MfaMethod[];
@@ -14,11 +16,9 @@ export type UserMfa = {
 
 const POLICY_STRENGTH: Record<MfaPolicy, number> = { disabled: 0, enabled: 1, required: 2 };
 
+/** The methods the org allows, in their offering order. */
 export function allowedMethods(org: OrgMfa): MfaMethod[] {
-  const methods: MfaMethod[] = [];
-  if (org.totpAllowed) methods.push('totp');
-  if (org.emailAllowed) methods.push('email');
-  return methods;
+  return inMethodOrder(org.methods);
 }
 
 /**

@@ -8,7 +8,12 @@ const TAG_BYTES = 16;
  * Keys derived from the one master key (PORTCULLIS_ENCRYPTION_KEY) with HKDF, one per purpose,
  * so that the AES key never doubles as an HMAC key.
  */
-export type ServerKeys = { encryption: Buffer; codeHmac: Buffer };
+export type ServerKeys = {
+  encryption: Buffer;
+  codeHmac: Buffer;
+  /** Signs the OpenID Provider's cookies (its session, its interactions), on every instance. */
+  providerCookies: Buffer;
+};
 
 export function deriveServerKeys(masterKey: Buffer): ServerKeys {
   if (masterKey.length !== 32) throw new TypeError('the master key must be 32 bytes');
@@ -17,6 +22,7 @@ export function deriveServerKeys(masterKey: Buffer): ServerKeys {
   return {
     encryption: derive('portcullis/v1/aes-256-gcm'),
     codeHmac: derive('portcullis/v1/code-hmac'),
+    providerCookies: derive('portcullis/v1/oidc-cookies'),
   };
 }
 

@@ -31,6 +31,8 @@ import { meMfaRoutes } from './routes/me-mfa.ts';
 import { mePasswordRoutes } from './routes/me-password.ts';
 import { passwordResetRoutes } from './routes/password-reset.ts';
 import { mfaVerifyRoutes } from './routes/mfa-verify.ts';
+import { oidcRoutes } from './routes/oidc.ts';
+import { orgAppRoutes } from './routes/org-apps.ts';
 import { orgAuditRoutes } from './routes/org-audit.ts';
 import { orgSsoRoutes } from './routes/org-sso.ts';
 import { ssoRoutes } from './routes/sso.ts';
@@ -160,11 +162,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(orgMfaChangeRoutes, context);
       await api.register(orgAuditRoutes, context);
       await api.register(orgSsoRoutes, context);
+      await api.register(orgAppRoutes, context);
       await api.register(ssoRoutes, context);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },
   );
+  await app.register(oidcRoutes, context);
 
   await app.register(fastifyStatic, {
     root: consoleDir,

@@ -5,6 +5,7 @@ import {
   REQUEST_BODY_DRAIN_MAX_BYTES,
   REQUEST_BODY_DRAIN_MAX_SECONDS,
 } from '../core/limits.ts';
+import { SessionEnded } from '../services/auth.ts';
 import { isTransientConflict } from '../store/transaction.ts';
 import { discardBody } from './body-drain.ts';
 import { errorBody, errorStatus, sendError } from './error-status.ts';
@@ -20,8 +21,8 @@ const fastifyErrorCodes: Record<string, ErrorCode> = {
 
 /**
  * One handler for everything thrown: validation and protocol errors become a 4xx with a stable
- * code, a database conflict that outlasted its retries a 503 busy; anything else is a bug, logged
- * in full and answered with a bare 500.
+ * code, a session ended while the request ran a 401, a database conflict that outlasted its
+ * retries a 503 busy; anything else is a bug, logged in full and answered with a bare 500.
  */
 export function installErrorHandlers(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -50,6 +51,8 @@ export function installErrorHandlers(app: FastifyInstance) {
       request.log.info({ code: error.code }, 'client error');
       return reply.code(status).send(errorBody('invalid_request'));
     }
+    // The session was ended (a logout) while the request ran: answered as any ended session.
+    if (error instanceof SessionEnded) return sendError(reply, 'unauthenticated');
     // A deadlock or serialization failure that outlasted its retries: nothing is wrong but timing.
     if (isTransientConflict(error)) {
       request.log.warn(

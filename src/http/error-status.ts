@@ -33,6 +33,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   mfa_disabled: 403,
   method_not_allowed_by_org: 403,
   no_pending_setup: 409,
+  method_has_no_challenge: 400,
   verification_required: 403,
   email_confirmation_required: 403,
   email_unavailable: 503,
@@ -60,6 +61,9 @@ export const errorStatus: Record<ErrorCode, number> = {
   sso_subject_mismatch: 409,
   invalid_issuer: 400,
   invalid_metrics_token: 401,
+  invalid_redirect_uri: 400,
+  app_is_public: 409,
+  provider_interaction_expired: 400,
   busy: 503,
   internal_error: 500,
 };
@@ -71,6 +75,8 @@ export type ErrorBody = {
   methods?: string[];
   sso_url?: string;
   stranded_users?: number;
+  /** verification_required: the sensitive action that asks (src/core/sensitive-actions.ts). */
+  action?: string;
 };
 
 export function errorBody(code: ErrorCode, message: string = errorMessages[code]): ErrorBody {
@@ -82,6 +88,7 @@ export type FailureDetails = {
   methods?: string[];
   ssoUrl?: string;
   strandedUsers?: number;
+  action?: string;
 };
 
 export function sendError(reply: FastifyReply, code: ErrorCode, extra: FailureDetails = {}) {
@@ -93,6 +100,7 @@ export function sendError(reply: FastifyReply, code: ErrorCode, extra: FailureDe
   if (extra.methods !== undefined) body.methods = extra.methods;
   if (extra.ssoUrl !== undefined) body.sso_url = extra.ssoUrl;
   if (extra.strandedUsers !== undefined) body.stranded_users = extra.strandedUsers;
+  if (extra.action !== undefined) body.action = extra.action;
   return reply.code(errorStatus[code]).send(body);
 }
 

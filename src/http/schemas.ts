@@ -1,12 +1,17 @@
-import { Type } from 'typebox';
+import { Type, type TBoolean } from 'typebox';
+import { MFA_METHODS, VERIFICATION_METHODS, type MfaMethod } from '../core/factor-methods.ts';
 
 export const ErrorSchema = Type.Object({
   error: Type.String(),
   message: Type.String(),
   retry_after: Type.Optional(Type.Integer()),
   methods: Type.Optional(Type.Array(Type.String())),
+  /** For SSO users asked to step up: where to re-authenticate at the identity provider. */
   sso_url: Type.Optional(Type.String()),
+  /** How many users a change of the allowed methods leaves with nothing to verify with. */
   stranded_users: Type.Optional(Type.Integer()),
+  /** With verification_required: the sensitive action that asks for the step-up. */
+  action: Type.Optional(Type.String()),
 });
 
 /** Error answers every route may give, on top of its own. */
@@ -46,14 +51,26 @@ export const SessionSchema = Type.Object({
   aal: Type.Integer(),
 });
 
-export const VerificationMethodSchema = Type.Union([
-  Type.Literal('totp'),
-  Type.Literal('email'),
-  Type.Literal('recovery_code'),
-]);
+/** One of a list of names, as `anyOf` of constants, typed as the union of the names. */
+function OneOf<T extends string>(names: readonly T[]) {
+  return Type.Unsafe<T>(Type.Union(names.map((name) => Type.Literal(name))));
+}
+
+/** A method a user can enroll: 'totp', 'email' (src/core/factor-methods.ts). */
+export const MfaMethodSchema = OneOf(MFA_METHODS);
+
+export const VerificationMethodSchema = OneOf(VERIFICATION_METHODS);
+
+/** One boolean per method, `{totp, email}`: the org's allowed methods on the wire. */
+export const MethodFlagsSchema = Type.Object(
+  Object.fromEntries(MFA_METHODS.map((method) => [method, Type.Boolean()])) as Record<
+    MfaMethod,
+    TBoolean
+  >,
+);
 
 /** In a sensitive action's `verification`, SSO users answer with 'sso' (and an empty code). */
-const StepUpMethodSchema = Type.Union([...VerificationMethodSchema.anyOf, Type.Literal('sso')]);
+const StepUpMethodSchema = OneOf([...VERIFICATION_METHODS, 'sso']);
 
 /** Any string up to 64 characters: what is not code-shaped is simply a wrong code. */
 export const Code = Type.String({ maxLength: 64 });

@@ -124,7 +124,7 @@ export async function createUserAsAdmin(
     if (await findUserForLogin(tx, context.org.slug, account.value.email_key)) {
       return fail('email_taken');
     }
-    return checkStepUp(deps, tx, context, verification, origin);
+    return checkStepUp(deps, tx, context, 'create_admin', verification, origin);
   });
 }
 

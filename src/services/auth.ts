@@ -1,3 +1,4 @@
+import { authenticate, type Authentication } from '../core/authentication-facts.ts';
 import { fail, ok, type Failure, type Result } from '../core/errors.ts';
 import {
   PASSWORD_LOCK_SECONDS,
@@ -22,8 +23,10 @@ import {
   deleteSession,
   findSessionContext,
   insertSession,
+  lockSessionFacts,
   replaceSessionToken,
   touchSession,
+  updateSessionFacts,
   type SessionContext,
 } from '../store/sessions.ts';
 import { findUserForLogin, updatePasswordHash } from '../store/users.ts';
@@ -102,7 +105,11 @@ export async function login(
     });
     return fail('no_usable_method');
   }
-  const signedIn = await startSession(deps, { user, org, status, aal: 1 }, origin);
+  const signedIn = await startSession(
+    deps,
+    { user, org, status, aal: 1, authentication: { method: 'password' } },
+    origin,
+  );
   await appendAuditEvent(deps.db, {
     type: 'login.succeeded',
     orgId: org.id,
@@ -123,7 +130,8 @@ export function passwordCounterKey(orgSlug: string, email: string): string {
 
 /**
  * A brand-new token for every sign-in and every change of the session's state: a cookie planted
- * before the password, or stolen before the second factor, is never promoted.
+ * before the password, or stolen before the second factor, is never promoted. The session starts
+ * with the facts of the authentication that signed the user in.
  */
 export async function startSession(
   deps: ServiceDeps,
@@ -132,23 +140,23 @@ export async function startSession(
     org: Org;
     status: SessionStatus;
     aal: number;
-    sso?: { authTime: Date | null; acr: string | null; amr: string[] | null };
+    authentication: Authentication;
   },
   origin: RequestOrigin,
-  db: Kysely<Database> = deps.db,
 ): Promise<SignedIn> {
   const { user, org } = start;
   const token = generateToken(deps.randomBytes, SESSION_TOKEN_BYTES);
-  const session = await insertSession(db, {
+  const now = deps.clock.now();
+  const session = await insertSession(deps.db, {
     tokenHash: hashToken(token),
     user,
     org,
     status: start.status,
     aal: start.aal,
-    now: deps.clock.now(),
+    now,
     ip: origin.ip,
     userAgent: origin.userAgent,
-    ...(start.sso ? { sso: start.sso } : {}),
+    facts: authenticate(null, start.authentication, now),
   });
   return { token, session, user, org };
 }
@@ -207,8 +215,40 @@ export async function endSessionByToken(deps: ServiceDeps, token: string): Promi
 }
 
 /**
- * Replaces the session with a new one (new token) in the given state, e.g. once the second factor
- * is proven. Delete and insert run in the caller's transaction.
+ * Thrown by rotateSession when the session it should carry on has ended meanwhile (a logout or an
+ * invalidation racing the request). It is thrown, not returned, because it must undo the whole
+ * transaction the rotation runs in (the code spent, the password changed, the factor enrolled):
+ * the request did not happen for a session that no longer exists. The error handler answers it as
+ * any ended session: 401 unauthenticated.
+ */
+export class SessionEnded extends Error {
+  constructor() {
+    super('the session ended before it could be rotated');
+    this.name = 'SessionEnded';
+  }
+}
+
+/**
+ * A factor proven in a live session (the second factor at sign-in, an enrollment that completes
+ * it, a step-up) is a fresh authentication: the session's auth_time, amr and acr take it in. Run
+ * it in the transaction that spends the factor, so that both commit or neither. A session ended
+ * meanwhile has no facts to update (rotateSession then fails the request).
+ */
+export async function recordAuthentication(
+  deps: ServiceDeps,
+  db: Kysely<Database>,
+  tokenHash: string,
+  authentication: Authentication,
+): Promise<void> {
+  const previous = await lockSessionFacts(db, tokenHash);
+  if (!previous) return;
+  await updateSessionFacts(db, tokenHash, authenticate(previous, authentication, deps.clock.now()));
+}
+
+/**
+ * Gives the session a new token and the given state, e.g. once the second factor is proven, in
+ * the caller's transaction; its authentication facts stay. A session that has ended meanwhile is
+ * never brought back: SessionEnded is thrown and the transaction rolls back.
  */
 export async function rotateSession(
   deps: ServiceDeps,
@@ -228,6 +268,6 @@ export async function rotateSession(
     ip: origin.ip,
     userAgent: origin.userAgent,
   });
-  if (replaced) return { token, session: replaced, user, org };
-  return startSession(deps, { user, org, ...next }, origin, db);
+  if (!replaced) throw new SessionEnded();
+  return { token, session: replaced, user, org };
 }

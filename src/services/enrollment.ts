@@ -9,7 +9,7 @@ import { replaceRecoveryCodes } from '../store/recovery-codes.ts';
 import type { Database } from '../store/schema.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import { lockUserRow } from '../store/users.ts';
-import { rotateSession, type SignedIn } from './auth.ts';
+import { recordAuthentication, rotateSession, type SignedIn } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { orgMfaOf, userMfaOf } from './mfa-state.ts';
 import { notifyUser } from './notify.ts';
@@ -27,8 +27,7 @@ export function enrollmentRefusal(
 ): EnrollmentRefusal | null {
   if (context.user.sso) return fail('forbidden');
   if (context.org.mfa_policy === 'disabled') return fail('mfa_disabled');
-  const allowed = method === 'totp' ? context.org.totp_allowed : context.org.email_allowed;
-  if (!allowed) return fail('method_not_allowed_by_org');
+  if (!context.org.mfa_methods.includes(method)) return fail('method_not_allowed_by_org');
   return null;
 }
 
@@ -74,10 +73,12 @@ export async function completeEnrollment(
     details: { method },
     at: now,
   });
-  const session =
-    context.session.status === 'enrollment_required'
-      ? await rotateSession(deps, tx, context, { status: 'authenticated', aal: 2 }, origin)
-      : null;
+  const completesSignIn = context.session.status === 'enrollment_required';
+  // The new factor, just proven, is the sign-in's second factor.
+  if (completesSignIn) await recordAuthentication(deps, tx, context.session.token_hash, { method });
+  const session = completesSignIn
+    ? await rotateSession(deps, tx, context, { status: 'authenticated', aal: 2 }, origin)
+    : null;
   return { recoveryCodes, session };
 }
 

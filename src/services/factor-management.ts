@@ -1,15 +1,13 @@
 import { fail, ok, type Failure, type Result } from '../core/errors.ts';
-import { offeredMethods, type MfaMethod } from '../core/mfa-policy.ts';
+import type { MfaMethod } from '../core/mfa-policy.ts';
 import { methodDisabledMessage } from '../mail/templates.ts';
 import { appendAuditEvent } from '../store/audit.ts';
 import { deleteActiveFactor } from '../store/factors.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import { userTransaction } from '../store/transaction.ts';
-import type { RateLimited } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
-import { sendEmailCode } from './email-codes.ts';
 import { issueRecoveryCodes } from './enrollment.ts';
-import { orgMfaOf, userMfaOf } from './mfa-state.ts';
+import { userMfaOf } from './mfa-state.ts';
 import { notifyUser } from './notify.ts';
 import { checkStepUp, type StepUpFailure } from './step-up.ts';
 import type { VerificationInput } from './verification.ts';
@@ -32,7 +30,14 @@ export async function disableMethod(
     if (org.mfa_policy === 'required' && activeMethods.length === 1) {
       return fail('last_method_required');
     }
-    const stepUp = await checkStepUp(deps, tx, context, input.verification, origin);
+    const stepUp = await checkStepUp(
+      deps,
+      tx,
+      context,
+      'disable_method',
+      input.verification,
+      origin,
+    );
     if (!stepUp.ok) return stepUp;
     await deleteActiveFactor(tx, user.id, input.method);
     await appendAuditEvent(tx, {
@@ -60,7 +65,14 @@ export async function regenerateRecoveryCodes(
   const { user, org } = context;
   return userTransaction(deps.db, [user.id], async (tx) => {
     if ((await userMfaOf(tx, user)).activeMethods.length === 0) return fail('no_method_enabled');
-    const stepUp = await checkStepUp(deps, tx, context, verification, origin);
+    const stepUp = await checkStepUp(
+      deps,
+      tx,
+      context,
+      'regenerate_recovery_codes',
+      verification,
+      origin,
+    );
     if (!stepUp.ok) return stepUp;
     const now = deps.clock.now();
     const codes = await issueRecoveryCodes(deps, tx, user.id, now);
@@ -74,27 +86,4 @@ export async function regenerateRecoveryCodes(
     });
     return ok(codes);
   });
-}
-
-/**
- * "Send code" for the email method, at sign-in (a session waiting for its second factor) or for a
- * step-up (a signed-in session). The code is bound to this session and that purpose.
- */
-export async function sendVerificationCode(
-  deps: ServiceDeps,
-  context: SessionContext,
-): Promise<
-  | Result<{ expiresAt: Date }>
-  | Failure<'method_not_enabled' | 'mfa_not_pending' | 'email_unavailable'>
-  | RateLimited
-> {
-  const { session } = context;
-  if (session.status === 'enrollment_required') return fail('mfa_not_pending');
-  const offered = offeredMethods(orgMfaOf(context.org), await userMfaOf(deps.db, context.user));
-  if (!offered.includes('email')) return fail('method_not_enabled');
-  const sent = await sendEmailCode(deps, context, {
-    purpose: session.status === 'mfa_required' ? 'login' : 'step_up',
-    sessionTokenHash: session.token_hash,
-  });
-  return sent.ok ? ok({ expiresAt: sent.value.expiresAt }) : sent;
 }

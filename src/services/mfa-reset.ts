@@ -35,7 +35,14 @@ export async function resetUserMfa(
     if (!target) return fail('not_found');
     if (target.sso) return fail('sso_user');
     if (target.id === context.user.id) return fail('own_account');
-    const stepUp = await checkStepUp(deps, tx, context, input.verification, origin);
+    const stepUp = await checkStepUp(
+      deps,
+      tx,
+      context,
+      'reset_user_mfa',
+      input.verification,
+      origin,
+    );
     if (!stepUp.ok) return stepUp;
     const removed = await deleteAllFactors(tx, target.id);
     await bumpUserSessionEpoch(tx, target.id);

@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
+import { MFA_METHODS } from '../core/factor-methods.ts';
 import type { OrgMfa, UserMfa } from '../core/mfa-policy.ts';
 import { findActiveFactors, summarizeFactors } from '../store/factors.ts';
 import type { Database, Factor, Org, User } from '../store/schema.ts';
+import { FACTORS } from './mfa/registry.ts';
 
 export function orgMfaOf(org: Org): OrgMfa {
-  return { policy: org.mfa_policy, totpAllowed: org.totp_allowed, emailAllowed: org.email_allowed };
+  return { policy: org.mfa_policy, methods: org.mfa_methods };
 }
 
 export async function userMfaOf(db: Kysely<Database>, user: User): Promise<UserMfa> {
@@ -21,7 +23,9 @@ export async function activeFactorsOf(
   if (user.sso) {
     return { factors: [], userMfa: { sso: true, activeMethods: [], recoveryCodesRemaining: 0 } };
   }
-  const { factors, recoveryCodesRemaining } = await findActiveFactors(db, user.id);
-  const activeMethods = factors.map((factor) => factor.type);
-  return { factors, userMfa: { sso: false, activeMethods, recoveryCodesRemaining } };
+  const held = await findActiveFactors(db, user.id);
+  // Each method's strategy counts what the user holds of it.
+  const activeMethods = MFA_METHODS.filter((method) => FACTORS[method].countActive(held) > 0);
+  const recoveryCodesRemaining = FACTORS.recovery_code.countActive(held);
+  return { factors: held.factors, userMfa: { sso: false, activeMethods, recoveryCodesRemaining } };
 }

@@ -1,6 +1,6 @@
 import { fail, ok, type Failure, type Result } from '../core/errors.ts';
 import { appendAuditEvent } from '../store/audit.ts';
-import { allowedMethods } from '../core/mfa-policy.ts';
+import { flaggedMethods, methodFlags, type MethodFlags } from '../core/factor-methods.ts';
 import { countUsersLeftWithoutMethod, updateAllowedMethods } from '../store/org-mfa.ts';
 import type { SessionContext } from '../store/sessions.ts';
 import { userTransaction } from '../store/transaction.ts';
@@ -8,7 +8,7 @@ import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { checkStepUp, type StepUpResult } from './step-up.ts';
 import type { VerificationInput } from './verification.ts';
 
-export type AllowedMethods = { totp: boolean; email: boolean };
+export type AllowedMethods = MethodFlags;
 
 export type MethodsStrandUsers = Failure<'methods_strand_users'> & { strandedUsers: number };
 
@@ -22,7 +22,11 @@ export type MethodsStrandUsers = Failure<'methods_strand_users'> & { strandedUse
 export async function setAllowedMethods(
   deps: ServiceDeps,
   context: SessionContext,
-  input: AllowedMethods & { verification?: VerificationInput; confirmStrandedUsers?: number },
+  input: {
+    methods: AllowedMethods;
+    verification?: VerificationInput;
+    confirmStrandedUsers?: number;
+  },
   origin: RequestOrigin,
 ): Promise<
   | Result<AllowedMethods>
@@ -31,36 +35,37 @@ export async function setAllowedMethods(
   | Exclude<StepUpResult, { ok: true }>
 > {
   const { org } = context;
-  if (org.mfa_policy !== 'disabled' && !input.totp && !input.email)
-    return fail('no_method_allowed');
+  const stillAllowed = flaggedMethods(input.methods);
+  if (org.mfa_policy !== 'disabled' && stillAllowed.length === 0) return fail('no_method_allowed');
   return userTransaction(deps.db, [context.user.id], async (tx) => {
-    const turnsOff = (org.totp_allowed && !input.totp) || (org.email_allowed && !input.email);
+    const turnsOff = org.mfa_methods.some((method) => !stillAllowed.includes(method));
     if (turnsOff) {
-      const stillAllowed = allowedMethods({
-        policy: 'enabled',
-        totpAllowed: input.totp,
-        emailAllowed: input.email,
-      });
       const strandedUsers = await countUsersLeftWithoutMethod(tx, org.id, stillAllowed);
       // Checked before the step-up, so that learning the number spends no code.
       if (strandedUsers > 0 && input.confirmStrandedUsers !== strandedUsers) {
         return { ok: false as const, error: 'methods_strand_users' as const, strandedUsers };
       }
     }
-    const stepUp = await checkStepUp(deps, tx, context, input.verification, origin);
+    const stepUp = await checkStepUp(
+      deps,
+      tx,
+      context,
+      'change_allowed_methods',
+      input.verification,
+      origin,
+    );
     if (!stepUp.ok) return stepUp;
-    const updated = await updateAllowedMethods(tx, org.id, input);
+    const updated = await updateAllowedMethods(tx, org.id, stillAllowed);
     // The policy was turned on meanwhile and the database refused an org with no method.
     if (!updated) return fail('no_method_allowed');
-    const from = { totp: org.totp_allowed, email: org.email_allowed };
     await appendAuditEvent(tx, {
       type: 'org.mfa_methods_changed',
       orgId: org.id,
       actorUserId: context.user.id,
       ...origin,
-      details: { from, to: { totp: input.totp, email: input.email } },
+      details: { from: methodFlags(org.mfa_methods), to: methodFlags(stillAllowed) },
       at: deps.clock.now(),
     });
-    return ok({ totp: updated.totp_allowed, email: updated.email_allowed });
+    return ok(methodFlags(updated.mfa_methods));
   });
 }

@@ -1,4 +1,5 @@
 import { fail, ok, type Failure, type Result } from '../core/errors.ts';
+import { methodFlags, type MethodFlags } from '../core/factor-methods.ts';
 import { isStrengthening, isWeakening, type MfaPolicy } from '../core/mfa-policy.ts';
 import { appendAuditEvent } from '../store/audit.ts';
 import { countUsersAndEnrolled, updateMfaPolicy } from '../store/org-mfa.ts';
@@ -10,7 +11,7 @@ import { userMfaOf } from './mfa-state.ts';
 
 export type OrgMfaSummary = {
   policy: MfaPolicy;
-  methods: { totp: boolean; email: boolean };
+  methods: MethodFlags;
   usersTotal: number;
   usersEnrolled: number;
 };
@@ -23,7 +24,7 @@ export async function describeOrgMfa(
   const counts = await countUsersAndEnrolled(deps.db, org.id);
   return {
     policy: org.mfa_policy,
-    methods: { totp: org.totp_allowed, email: org.email_allowed },
+    methods: methodFlags(org.mfa_methods),
     usersTotal: counts.total,
     usersEnrolled: counts.enrolled,
   };
@@ -51,7 +52,7 @@ export async function strengthenMfaPolicy(
 > {
   const from = context.org.mfa_policy;
   if (isWeakening(from, input.policy)) return fail('email_confirmation_required');
-  if (!context.org.totp_allowed && !context.org.email_allowed) return fail('no_method_allowed');
+  if (context.org.mfa_methods.length === 0) return fail('no_method_allowed');
   // Setting the policy it already has changes nothing, sessions included.
   if (!isStrengthening(from, input.policy)) return ok({ policy: from, session: null });
   const now = deps.clock.now();

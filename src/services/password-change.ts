@@ -69,7 +69,14 @@ export async function changePassword(
   const newHash = await deps.passwords.hash(newPassword.value);
 
   const changed = await userTransaction(deps.db, [user.id], async (tx) => {
-    const stepUp = await checkStepUp(deps, tx, context, input.verification, origin);
+    const stepUp = await checkStepUp(
+      deps,
+      tx,
+      context,
+      'change_password',
+      input.verification,
+      origin,
+    );
     if (!stepUp.ok) return stepUp;
     await updatePasswordHash(tx, user.id, newHash);
     // Every session of the user ends; this one goes on under a new token and the new epoch.

@@ -32,7 +32,14 @@ export async function convertToSso(
     if (target.sso) return fail('sso_user');
     if (target.id === context.user.id) return fail('own_account');
     if (!(await findSsoConnection(tx, context.org.id))) return fail('sso_not_configured');
-    const stepUp = await checkStepUp(deps, tx, context, input.verification, origin);
+    const stepUp = await checkStepUp(
+      deps,
+      tx,
+      context,
+      'convert_user_to_sso',
+      input.verification,
+      origin,
+    );
     if (!stepUp.ok) return stepUp;
     await deleteAllFactors(tx, target.id);
     await convertUserToSso(tx, target.id);

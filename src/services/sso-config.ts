@@ -70,7 +70,14 @@ export async function saveSsoSettings(
   return userTransaction(deps.db, [context.user.id], async (tx) => {
     const existing = await findSsoConnection(tx, context.org.id);
     if (!existing && !input.clientSecret) return fail('invalid_request');
-    const stepUp = await checkStepUp(deps, tx, context, input.verification, origin);
+    const stepUp = await checkStepUp(
+      deps,
+      tx,
+      context,
+      'change_sso_settings',
+      input.verification,
+      origin,
+    );
     if (!stepUp.ok) return stepUp;
     const secretCiphertext = input.clientSecret
       ? encryptSecret(
@@ -113,7 +120,7 @@ export async function removeSsoSettings(
   origin: RequestOrigin,
 ): Promise<Result<true> | StepUpFailure> {
   return userTransaction(deps.db, [context.user.id], async (tx) => {
-    const stepUp = await checkStepUp(deps, tx, context, verification, origin);
+    const stepUp = await checkStepUp(deps, tx, context, 'remove_sso', verification, origin);
     if (!stepUp.ok) return stepUp;
     await deleteSsoConnection(tx, context.org.id);
     await appendAuditEvent(tx, {

@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import type { AuditEventType } from '../core/audit-events.ts';
 import { fail, ok, type Failure, type Result } from '../core/errors.ts';
 import { SSO_CLOCK_SKEW_SECONDS, SSO_STATE_SECONDS } from '../core/limits.ts';
 import { decryptSecret, encryptSecret } from '../core/secret-box.ts';
@@ -10,7 +11,7 @@ import type { Org, SsoConnection, User } from '../store/schema.ts';
 import { findSessionContext, markSsoReauthentication } from '../store/sessions.ts';
 import { findSsoConnection, insertSsoState, takeSsoState } from '../store/sso.ts';
 import { bindSsoSubject, findUserById, findUserForLogin, insertUser } from '../store/users.ts';
-import { startSession, type SignedIn } from './auth.ts';
+import { recordAuthentication, startSession, type SignedIn } from './auth.ts';
 import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { providerConfiguration, reportProviderUnreachable, ssoRedirectUri } from './sso-client.ts';
 
@@ -178,7 +179,14 @@ export async function completeSsoLogin(
       });
       return fail('sso_failed');
     }
-    await markSsoReauthentication(deps.db, pending.session_token_hash, now);
+    const sessionTokenHash = pending.session_token_hash;
+    await deps.db.transaction().execute(async (tx) => {
+      await markSsoReauthentication(tx, sessionTokenHash, now);
+      await recordAuthentication(deps, tx, sessionTokenHash, {
+        method: 'federated',
+        idp: { authTime, amr: sso.amr },
+      });
+    });
     await audit(deps, org, user.user, 'sso.reauthenticated', sso, origin);
     return ok({ purpose: 'step_up', user: user.user });
   }
@@ -203,7 +211,13 @@ export async function completeSsoLogin(
   }
   const signedIn = await startSession(
     deps,
-    { user: account.value, org, status: 'authenticated', aal: 1, sso },
+    {
+      user: account.value,
+      org,
+      status: 'authenticated',
+      aal: 1,
+      authentication: { method: 'federated', idp: { authTime, amr: sso.amr } },
+    },
     origin,
   );
   await audit(deps, org, account.value, 'sso.login_succeeded', sso, origin);
@@ -282,7 +296,7 @@ async function audit(
   deps: ServiceDeps,
   org: Org,
   user: User,
-  type: string,
+  type: AuditEventType,
   sso: { authTime: Date | null; acr: string | null; amr: string[] | null },
   origin: RequestOrigin,
 ) {

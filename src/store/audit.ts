@@ -1,9 +1,10 @@
 import { sql, type Kysely } from 'kysely';
+import type { AuditEventType } from '../core/audit-events.ts';
 import type { Cursor } from '../core/cursor.ts';
 import type { Database } from './schema.ts';
 
 export type AuditEntry = {
-  type: string;
+  type: AuditEventType;
   orgId: string | null;
   actorUserId?: string | null;
   targetUserId?: string | null;

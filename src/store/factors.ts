@@ -40,7 +40,7 @@ export async function summarizeFactors(
 ): Promise<UserFactorSummary> {
   const result = await sql<{ methods: MfaMethod[] | null; remaining: number }>`
     select
-      (select array_agg(type order by type) from factors
+      (select array_agg(distinct type order by type) from factors
         where user_id = ${userId} and state = 'active') as methods,
       (select count(*)::int from recovery_codes
         where user_id = ${userId} and used_at is null) as remaining`.execute(db);

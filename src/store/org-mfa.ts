@@ -28,11 +28,7 @@ export async function updateMfaPolicy(
     .where('id', '=', orgId)
     .where('mfa_policy', '=', from);
   // MFA on needs an allowed method (the table's check constraint): no row rather than an error.
-  if (to !== 'disabled') {
-    query = query.where((eb) =>
-      eb.or([eb('totp_allowed', '=', true), eb('email_allowed', '=', true)]),
-    );
-  }
+  if (to !== 'disabled') query = query.where(sql<boolean>`cardinality(mfa_methods) > 0`);
   return query.returningAll().executeTakeFirst();
 }
 
@@ -43,13 +39,10 @@ export async function updateMfaPolicy(
 export async function updateAllowedMethods(
   db: Kysely<Database>,
   orgId: string,
-  methods: { totp: boolean; email: boolean },
+  methods: MfaMethod[],
 ): Promise<Org | undefined> {
-  let query = db
-    .updateTable('orgs')
-    .set({ totp_allowed: methods.totp, email_allowed: methods.email })
-    .where('id', '=', orgId);
-  if (!methods.totp && !methods.email) query = query.where('mfa_policy', '=', 'disabled');
+  let query = db.updateTable('orgs').set({ mfa_methods: methods }).where('id', '=', orgId);
+  if (methods.length === 0) query = query.where('mfa_policy', '=', 'disabled');
   return query.returningAll().executeTakeFirst();
 }
 

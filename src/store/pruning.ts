@@ -49,6 +49,13 @@ export async function pruneExpiredRows(
       'sso_states',
       'state_hash',
     ),
+    // The provider's expired objects serve nothing: oidc-provider refuses them even if found.
+    oidc_payloads: await inBatches(
+      db,
+      sql`select ctid as key from oidc_payloads where expires_at <= ${cutoffs.now}`,
+      'oidc_payloads',
+      'ctid',
+    ),
     attempt_counters: await inBatches(
       db,
       sql`select key from attempt_counters where updated_at < ${cutoffs.countersUpdatedBefore}

@@ -12,8 +12,8 @@ export interface OrgsTable {
   slug: string;
   name: string;
   mfa_policy: Generated<MfaPolicy>;
-  totp_allowed: Generated<boolean>;
-  email_allowed: Generated<boolean>;
+  /** The methods the org allows: a set, kept in offering order by the code that writes it. */
+  mfa_methods: ColumnType<MfaMethod[], MfaMethod[] | undefined, MfaMethod[]>;
   /** Bumped to end every session of the org in one row update. */
   session_epoch: Generated<number>;
   created_at: Timestamp;
@@ -52,10 +52,11 @@ export interface SessionsTable {
   last_seen_at: Timestamp;
   ip: string | null;
   user_agent: string | null;
-  /** What the identity provider said of an SSO sign-in: when and how the user authenticated. */
-  sso_auth_time: Generated<Date | null>;
-  sso_acr: Generated<string | null>;
-  sso_amr: ColumnType<string[] | null, string | null | undefined, string | null>;
+  /** When and how the user authenticated in this session (core/authentication-facts.ts). */
+  auth_time: Timestamp;
+  acr: string;
+  /** RFC 8176 values, in a JSON array. */
+  amr: ColumnType<string[], string, string>;
   /** A fresh re-authentication at the identity provider, spent by one sensitive action. */
   sso_reauthenticated_at: Generated<Date | null>;
 }
@@ -76,6 +77,8 @@ export interface FactorsTable {
   org_id: string;
   type: FactorType;
   state: 'pending' | 'active';
+  /** The user's name for a factor of a method that allows several (which passkey); else null. */
+  label: ColumnType<string | null, string | null | undefined, string | null>;
   /** AES-256-GCM of the TOTP secret, bound to the factor id; null for the email method. */
   secret_ciphertext: string | null;
   /** The last TOTP step accepted: a code of this step or an older one is a replay. */
@@ -163,6 +166,48 @@ export interface AuditEventsTable {
   created_at: Timestamp;
 }
 
+/** One object of the OpenID Provider's state (a session, grant, code, token...), of one org. */
+export interface OidcPayloadsTable {
+  org_id: string;
+  /** oidc-provider's model name: Session, Grant, AuthorizationCode, RefreshToken... */
+  model: string;
+  id: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  /** Null: kept until destroyed (oidc-provider gave no lifetime). */
+  expires_at: Timestamp | null;
+  consumed_at: Timestamp | null;
+}
+
+/** An application of an org that signs its users in through the org's issuer (a client). */
+export interface OidcAppsTable {
+  client_id: string;
+  org_id: string;
+  name: string;
+  redirect_uris: ColumnType<string[], string, string>;
+  post_logout_redirect_uris: ColumnType<string[], string, string>;
+  backchannel_logout_uri: string | null;
+  /** A public app (a browser or native app) has no secret and must use PKCE. */
+  public: boolean;
+  /** AES-256-GCM of the client secret, bound to the client id; null for a public app. */
+  client_secret_ciphertext: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OidcSigningKeysTable {
+  org_id: string;
+  kid: string;
+  public_jwk: ColumnType<Record<string, unknown>, string, string>;
+  /** AES-256-GCM of the private JWK, bound to the org and kid. */
+  private_jwk_ciphertext: string;
+  created_at: Timestamp;
+  /** Set when a newer key signs: the key is still published until its tokens have expired. */
+  retired_at: Timestamp | null;
+}
+
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -176,6 +221,9 @@ export interface Database {
   sso_connections: SsoConnectionsTable;
   sso_states: SsoStatesTable;
   audit_events: AuditEventsTable;
+  oidc_payloads: OidcPayloadsTable;
+  oidc_apps: OidcAppsTable;
+  oidc_signing_keys: OidcSigningKeysTable;
 }
 
 export type Org = Selectable<OrgsTable>;
@@ -185,3 +233,4 @@ export type Session = Selectable<SessionsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type Factor = Selectable<FactorsTable>;
 export type SsoConnection = Selectable<SsoConnectionsTable>;
+export type OidcApp = Selectable<OidcAppsTable>;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { AuthenticationFacts } from '../core/authentication-facts.ts';
 import type { Database, Org, Session, SessionStatus, User } from './schema.ts';
 import { orgColumns, splitOrg } from './org-columns.ts';
 
@@ -15,7 +16,7 @@ export async function insertSession(
     now: Date;
     ip: string | null;
     userAgent: string | null;
-    sso?: { authTime: Date | null; acr: string | null; amr: string[] | null };
+    facts: AuthenticationFacts;
   },
 ): Promise<Session> {
   return db
@@ -32,13 +33,9 @@ export async function insertSession(
       last_seen_at: session.now,
       ip: session.ip,
       user_agent: session.userAgent,
-      ...(session.sso
-        ? {
-            sso_auth_time: session.sso.authTime,
-            sso_acr: session.sso.acr,
-            sso_amr: session.sso.amr ? JSON.stringify(session.sso.amr) : null,
-          }
-        : {}),
+      auth_time: session.facts.authTime,
+      acr: session.facts.acr,
+      amr: JSON.stringify(session.facts.amr),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -63,9 +60,9 @@ export async function findSessionContext(
       'sessions.last_seen_at as session__last_seen_at',
       'sessions.ip as session__ip',
       'sessions.user_agent as session__user_agent',
-      'sessions.sso_auth_time as session__sso_auth_time',
-      'sessions.sso_acr as session__sso_acr',
-      'sessions.sso_amr as session__sso_amr',
+      'sessions.auth_time as session__auth_time',
+      'sessions.acr as session__acr',
+      'sessions.amr as session__amr',
       'sessions.sso_reauthenticated_at as session__sso_reauthenticated_at',
     ])
     .selectAll('users')
@@ -84,9 +81,9 @@ export async function findSessionContext(
     session__last_seen_at,
     session__ip,
     session__user_agent,
-    session__sso_auth_time,
-    session__sso_acr,
-    session__sso_amr,
+    session__auth_time,
+    session__acr,
+    session__amr,
     session__sso_reauthenticated_at,
     ...user
   } = rest;
@@ -102,9 +99,9 @@ export async function findSessionContext(
     last_seen_at: session__last_seen_at,
     ip: session__ip,
     user_agent: session__user_agent,
-    sso_auth_time: session__sso_auth_time,
-    sso_acr: session__sso_acr,
-    sso_amr: session__sso_amr,
+    auth_time: session__auth_time,
+    acr: session__acr,
+    amr: session__amr,
     sso_reauthenticated_at: session__sso_reauthenticated_at,
   };
   return { session, user, org };
@@ -124,13 +121,14 @@ export async function touchSession(
 
 /**
  * Gives a session a new token and state in one statement: the old token stops working in the
- * same instant. SSO details are cleared, as a new session would have none. Undefined when the old
- * session is gone (ended meanwhile).
+ * same instant. The authentication facts stay: the same user, authenticated the same way, goes
+ * on. A pending SSO re-authentication is cleared. Undefined when the old session is gone (ended
+ * meanwhile).
  */
 export async function replaceSessionToken(
   db: Kysely<Database>,
   oldTokenHash: string,
-  next: Omit<Parameters<typeof insertSession>[1], 'sso'>,
+  next: Omit<Parameters<typeof insertSession>[1], 'facts'>,
 ): Promise<Session | undefined> {
   return db
     .updateTable('sessions')
@@ -144,15 +142,41 @@ export async function replaceSessionToken(
       last_seen_at: next.now,
       ip: next.ip,
       user_agent: next.userAgent,
-      sso_auth_time: null,
-      sso_acr: null,
-      sso_amr: null,
       sso_reauthenticated_at: null,
     })
     .where('token_hash', '=', oldTokenHash)
     .where('user_id', '=', next.user.id)
     .returningAll()
     .executeTakeFirst();
+}
+
+/**
+ * The session's facts, its row locked until the transaction ends: two authentications of one
+ * session (a step-up racing another) each add to what the other wrote instead of overwriting it.
+ */
+export async function lockSessionFacts(
+  db: Kysely<Database>,
+  tokenHash: string,
+): Promise<{ authTime: Date; amr: string[] } | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .select(['auth_time', 'amr'])
+    .where('token_hash', '=', tokenHash)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && { authTime: row.auth_time, amr: row.amr };
+}
+
+export async function updateSessionFacts(
+  db: Kysely<Database>,
+  tokenHash: string,
+  facts: AuthenticationFacts,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ auth_time: facts.authTime, acr: facts.acr, amr: JSON.stringify(facts.amr) })
+    .where('token_hash', '=', tokenHash)
+    .execute();
 }
 
 export async function deleteSession(db: Kysely<Database>, tokenHash: string): Promise<void> {

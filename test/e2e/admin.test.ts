@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { sessionCookieFrom } from '../helpers/process.ts';
@@ -9,6 +9,8 @@ import {
   DESKTOP,
   PHONE,
   Portcullis,
+  allStarted,
+  fileScope,
   launchBrowser,
   newPage,
   review,
@@ -29,25 +31,19 @@ import {
 const MEMBER_PASSWORD = 'member passphrase 1';
 type Signed = { context: BrowserContext; page: Page };
 
-const cleanups: (() => unknown)[] = [];
-/** Portcullis.start registers its stop here: the servers live as long as the file's tests. */
-const fileScope = { after: (fn: () => unknown) => void cleanups.push(fn) } as TestContext;
+/** The servers and the browser live as long as the file's tests. */
+const shared = fileScope();
 let browser: Browser;
 let policyServer: Portcullis;
 let usersServer: Portcullis;
 
 before(async () => {
   if (!existsSync(CHROMIUM)) return;
-  [policyServer, usersServer, browser] = await Promise.all([
-    Portcullis.start(fileScope),
-    Portcullis.start(fileScope),
-    launchBrowser(),
+  [policyServer, usersServer, browser] = await allStarted([
+    Portcullis.start(shared),
+    Portcullis.start(shared),
+    launchBrowser(shared),
   ]);
-  cleanups.push(() => browser.close());
-});
-
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
 async function cookieOf(context: BrowserContext, portcullis: Portcullis): Promise<string> {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { TestIdentityProvider } from '../helpers/oidc-provider.ts';
@@ -40,9 +40,49 @@ export function skipWithoutBrowser(t: TestContext): boolean {
   return true;
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
+/**
+ * Whatever outlives a start and must be stopped: a test (`t`), or a file's shared scope. Stops
+ * registered here run even when the test or hook that registered them fails.
+ */
+export type Scope = { after(stop: () => unknown): void };
+
+/**
+ * What the tests of a file share (servers, the browser): each start registers its stop here, and
+ * one `after` hook of the file runs them all, newest first, each one even when another fails.
+ */
+export function fileScope(): Scope {
+  const stops: (() => unknown)[] = [];
+  after(async () => {
+    const failures: unknown[] = [];
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw new AggregateError(failures, 'stopping the shared servers');
+  });
+  return { after: (stop) => void stops.push(stop) };
+}
+
+/**
+ * Runs starts at once and waits for every one to settle before it throws the first failure.
+ * Promise.all would throw at the first and leave the others starting unseen: a server or a
+ * Chromium that came up a moment later would register its stop after the file's `after` hook had
+ * run, and keep the test process alive.
+ */
+export async function allStarted<T extends readonly unknown[] | []>(starts: T) {
+  const settled = await Promise.allSettled(starts);
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+  return Promise.all(starts);
+}
+
+/** Chromium, closed when `scope` ends; a launch that takes over a minute fails instead of waiting. */
+export async function launchBrowser(scope?: Scope): Promise<Browser> {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
+    timeout: 60_000,
     args: [
       '--headless',
       '--no-sandbox',
@@ -54,6 +94,8 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+  scope?.after(() => browser.close());
+  return browser;
 }
 
 export type Admin = { org: string; orgName: string; email: string; password: string };
@@ -74,17 +116,20 @@ export class Portcullis {
     return this.server.baseUrl;
   }
 
-  static async start(t: TestContext, admin: Partial<Admin> = {}): Promise<Portcullis> {
+  static async start(t: Scope, admin: Partial<Admin> = {}): Promise<Portcullis> {
     const dataDir = await makeTempDir('portcullis-e2e-');
+    // Registered before the start, so that the data dir goes even if the server never comes up.
+    let started: ServerProcess | undefined;
+    t.after(async () => {
+      await started?.stop();
+      await removeDir(dataDir);
+    });
     // The test identity providers listen on loopback.
     const server = await ServerProcess.start({
       dataDir,
       env: { PORTCULLIS_SSO_ALLOW_LOOPBACK: 'true' },
     });
-    t.after(async () => {
-      await server.stop();
-      await removeDir(dataDir);
-    });
+    started = server;
     const [, token] = await server.waitForOutput(/\/setup#token=([A-Za-z0-9_-]+)/);
     const first: Admin = {
       org: 'acme',
@@ -122,14 +167,12 @@ export class Portcullis {
   }
 
   /** Starts a test identity provider and connects the org to it through the API, as admin. */
-  async connectIdentityProvider(
-    t: TestContext,
-    adminCookie: string,
-  ): Promise<TestIdentityProvider> {
-    const idp = await TestIdentityProvider.start({
+  async connectIdentityProvider(t: Scope, adminCookie: string): Promise<TestIdentityProvider> {
+    const idp = TestIdentityProvider.prepare({
       redirectUris: [`${this.url}/api/v1/auth/sso/callback`],
     });
-    t.after(() => idp.down());
+    t.after(() => idp.stop());
+    await idp.open();
     const connected = await this.api('PUT', '/org/sso', adminCookie, {
       issuer: idp.issuer,
       client_id: idp.clientId,

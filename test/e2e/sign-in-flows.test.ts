@@ -1,4 +1,4 @@
-import { after, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import {
   DESKTOP,
   PHONE,
   Portcullis,
+  fileScope,
   launchBrowser,
   newPage,
   review,
@@ -38,18 +39,12 @@ const MEMBERS = {
   otto: 'otto@acme.test', // has only the app, which the org then turns off
 };
 
-// Cleanups of what the file shares (the browser, the shared server), run once at the end.
-const cleanups: (() => Promise<unknown> | void)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
+/** What the file shares (the browser, the shared server), stopped once at the end. */
+const fileShared = fileScope();
 
 let browserPromise: Promise<Browser> | undefined;
 function browser(): Promise<Browser> {
-  browserPromise ??= launchBrowser().then((launched) => {
-    cleanups.push(() => launched.close());
-    return launched;
-  });
+  browserPromise ??= launchBrowser(fileShared);
   return browserPromise;
 }
 
@@ -59,8 +54,7 @@ let sharedPromise: Promise<Shared> | undefined;
 /** The shared server: members created, then MFA required (the admin enrolls by email via API). */
 function shared(): Promise<Shared> {
   sharedPromise ??= (async () => {
-    const fileContext = { after: (fn: () => Promise<void>) => cleanups.push(fn) };
-    const portcullis = await Portcullis.start(fileContext as unknown as TestContext);
+    const portcullis = await Portcullis.start(fileShared);
     const admin = await portcullis.apiSession();
     for (const [name, email] of Object.entries(MEMBERS)) {
       await portcullis.createUser(admin, { email, name: capitalize(name), password: PASSWORD });

@@ -17,7 +17,7 @@ import {
 } from './harness.ts';
 
 /**
- * User Settings → Security and → Change Password (seed 004), end to end: a real server, real
+ * User Settings → Security and → Change Password, end to end: a real server, real
  * Chromium. State is set up fast through the API (TOTP enrolled with a computed code, email added
  * with the emailed code); the browser gets the member's session cookie.
  */
@@ -240,7 +240,7 @@ test('User Settings: Security and Change Password', async (t: TestContext) => {
     });
     assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
     f.adminCookie = enabled.cookie ?? f.adminCookie;
-    // The admin who turns MFA on enrolls too (seed 000), before anything else.
+    // The admin who turns MFA on must enroll too, before anything else.
     const setup = await f.json<{ secret: string }>('POST', '/me/mfa/totp/setup', f.adminCookie, {});
     assert.equal(setup.status, 200, JSON.stringify(setup.body));
     const confirm = await f.json<{ recovery_codes: string[] }>(

@@ -50,25 +50,43 @@ export class TestIdentityProvider {
   private readonly kid: string;
   private provider: Provider | undefined;
   private port = 0;
+  private readonly redirectUris: string[];
 
-  private constructor(key: KeyObject, kid: string) {
+  private constructor(key: KeyObject, kid: string, redirectUris: string[]) {
     this.key = key;
     this.kid = kid;
+    this.redirectUris = redirectUris;
     this.server = createServer((request, response) => this.handle(request, response));
   }
 
   static async start(options: { redirectUris: string[] }): Promise<TestIdentityProvider> {
+    const idp = TestIdentityProvider.prepare(options);
+    await idp.open();
+    return idp;
+  }
+
+  /** A provider with its keys and client, not listening yet: `open()` starts it. */
+  static prepare(options: { redirectUris: string[] }): TestIdentityProvider {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const kid = randomBytes(6).toString('hex');
-    const idp = new TestIdentityProvider(privateKey, kid);
-    await idp.listen(0);
-    const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
-    idp.provider = new Provider(idp.issuer, {
+    return new TestIdentityProvider(privateKey, randomBytes(6).toString('hex'), [
+      ...options.redirectUris,
+    ]);
+  }
+
+  async open(): Promise<void> {
+    await this.listen(0);
+    const jwk = {
+      ...this.key.export({ format: 'jwk' }),
+      kid: this.kid,
+      alg: 'RS256',
+      use: 'sig',
+    };
+    this.provider = new Provider(this.issuer, {
       clients: [
         {
-          client_id: idp.clientId,
-          client_secret: idp.clientSecret,
-          redirect_uris: options.redirectUris,
+          client_id: this.clientId,
+          client_secret: this.clientSecret,
+          redirect_uris: this.redirectUris,
           grant_types: ['authorization_code'],
           response_types: ['code'],
           // What openid-client's discovery() uses for a client secret given as a string.
@@ -83,7 +101,7 @@ export class TestIdentityProvider {
         amr: null,
       },
       findAccount: (_ctx: unknown, id: string) => {
-        const account = idp.accounts.get(id);
+        const account = this.accounts.get(id);
         if (!account) return undefined;
         return {
           accountId: id,
@@ -111,7 +129,6 @@ export class TestIdentityProvider {
         Grant: 3600,
       },
     });
-    return idp;
   }
 
   get issuer(): string {
@@ -223,9 +240,11 @@ export class TestIdentityProvider {
         sendJson(response, 401, { error: 'invalid login' });
         return;
       }
-      const login: Claims = { accountId };
+      const login: { accountId: string; ts?: number; acr?: string; amr?: string[] } = {
+        accountId,
+      };
       if (form.get('auth_time')) login.ts = Number(form.get('auth_time'));
-      if (form.get('acr')) login.acr = form.get('acr');
+      if (form.get('acr')) login.acr = form.get('acr') as string;
       if (form.get('amr')) login.amr = (form.get('amr') as string).split(',');
       await provider.interactionFinished(
         request,
@@ -242,7 +261,7 @@ export class TestIdentityProvider {
         ? await provider.Grant.find(details.grantId)
         : new provider.Grant({
             accountId: details.session?.accountId as string,
-            clientId: details.params.client_id,
+            clientId: details.params.client_id as string,
           });
       if (!grant) throw new Error('grant not found');
       const missingScope = details.prompt.details.missingOIDCScope as string[] | undefined;

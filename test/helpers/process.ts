@@ -63,6 +63,22 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/**
+ * Every child process still running. A test process can end with some up: a hook that failed
+ * before it registered their stop, or --test-force-exit ending the run while a start was still
+ * under way. They are killed with it, since an orphaned server holds its port and data dir for good.
+ */
+const liveChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
+function killedOnExit<Child extends ChildProcess>(child: Child): Child {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  return child;
+}
+
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
 export type CliResult = Exit & { stdout: string; stderr: string };
 
@@ -74,11 +90,13 @@ export async function runCli(
   args: string[],
   options: { dataDir: string; stdin?: string; entry?: string; env?: Record<string, string> },
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, [options.entry ?? binEntry, ...args], {
-    cwd: repoRoot,
-    env: childEnv({ PORTCULLIS_DATA_DIR: options.dataDir, ...options.env }),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = killedOnExit(
+    spawn(process.execPath, [options.entry ?? binEntry, ...args], {
+      cwd: repoRoot,
+      env: childEnv({ PORTCULLIS_DATA_DIR: options.dataDir, ...options.env }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -154,15 +172,17 @@ export class ServerProcess {
     port: number,
     options: { dataDir: string; env?: Record<string, string> },
   ): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [cliEntry, 'serve'], {
-      cwd: repoRoot,
-      env: childEnv({
-        PORTCULLIS_DATA_DIR: options.dataDir,
-        PORT: String(port),
-        ...options.env,
+    const child = killedOnExit(
+      spawn(process.execPath, [cliEntry, 'serve'], {
+        cwd: repoRoot,
+        env: childEnv({
+          PORTCULLIS_DATA_DIR: options.dataDir,
+          PORT: String(port),
+          ...options.env,
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
       }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     const server = new ServerProcess(child, port);
     try {
       await server.waitForOutput(/"msg":"Server listening at [^"]*"/);

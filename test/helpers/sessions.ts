@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { authenticate } from '../../src/core/authentication-facts.ts';
 import { generateToken, hashToken } from '../../src/core/tokens.ts';
 import type { Database, Org, User } from '../../src/store/schema.ts';
 import { withSession } from './app.ts';
@@ -17,6 +18,7 @@ export async function manySessions(
   now: Date,
 ): Promise<string[]> {
   const tokens = Array.from({ length: count }, () => generateToken(randomBytes, 32));
+  const facts = authenticate(null, { method: 'password' }, now);
   const rows = tokens.map((token, i) => {
     const user = users[i % users.length] as User;
     return {
@@ -31,6 +33,9 @@ export async function manySessions(
       last_seen_at: now,
       ip: null,
       user_agent: null,
+      auth_time: facts.authTime,
+      acr: facts.acr,
+      amr: JSON.stringify(facts.amr),
     };
   });
   for (let i = 0; i < rows.length; i += 500) {

@@ -14,8 +14,9 @@ export type TestStore = Store & {
 
 /**
  * The store of the enclosing test file (or suite): opened by a `before` hook, disposed by an
- * `after` hook, which runs even when opening fails half-way. The object returned stands for the
- * store from the first test on; touching it before the hook has run is a mistake in the test.
+ * `after` hook registered first, which runs even when opening fails half-way. The object returned
+ * stands for the store from the first test on (a proxy: the store itself exists only once the
+ * hook has run); touching it sooner is a mistake in the test, and throws.
  */
 export function useTestStore(): TestStore {
   let opened: TestStore | undefined;
@@ -27,22 +28,16 @@ export function useTestStore(): TestStore {
     if (!opened) throw new Error('the test store is opened by a before hook: use it inside a test');
     return opened;
   };
-  return {
-    get db() {
-      return current().db;
+  return new Proxy({} as TestStore, {
+    get: (_, key) => Reflect.get(current(), key),
+    has: (_, key) => Reflect.has(current(), key),
+    ownKeys: () => Reflect.ownKeys(current()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(current(), key);
+      // A proxy may only report a property its (empty) target lacks as configurable.
+      return descriptor && { ...descriptor, configurable: true };
     },
-    get kind() {
-      return current().kind;
-    },
-    get dumpDataDir() {
-      return current().dumpDataDir;
-    },
-    migrate: () => current().migrate(),
-    isReachable: () => current().isReachable(),
-    close: () => current().close(),
-    twin: () => current().twin(),
-    dispose: () => current().dispose(),
-  };
+  });
 }
 
 /**

@@ -1,15 +1,10 @@
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { HTTPMethods, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
-import { errorMessages, type ErrorCode } from '../../src/core/errors.ts';
+import type { ErrorCode } from '../../src/core/errors.ts';
 import { REQUEST_BODY_MAX_BYTES } from '../../src/core/limits.ts';
-import { errorStatus } from '../../src/http/error-status.ts';
-import type { Store } from '../../src/store/db.ts';
-import type { Database } from '../../src/store/schema.ts';
 import {
   ADMIN_PASSWORD,
   MEMBER_PASSWORD,
@@ -21,353 +16,38 @@ import {
   type SeededOrg,
   type TestApp,
 } from '../helpers/app.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { Verdicts, errorBodyOf, mismatch, serverFault, shown } from '../helpers/error-answers.ts';
+import {
+  STATE_CHANGING,
+  discoverRoutes,
+  type Guard,
+  type Route,
+} from '../helpers/route-discovery.ts';
+import {
+  exampleOf,
+  fieldsOf,
+  isEnumerated,
+  jsonOfBytes,
+  objectPathsOf,
+  pointer,
+  valueAt,
+  withValue,
+  without,
+  wrongValuesFor,
+  type FieldPath,
+  type Json,
+  type JsonObject,
+} from '../helpers/schema-fuzz.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-// ---------------------------------------------------------------------------------------------
-// The routes under test are read from the app itself (its route table and its OpenAPI document),
-// so that a route added later gets the whole barrage without anyone writing a line here.
-// ---------------------------------------------------------------------------------------------
-
-/** Routes anyone may call without a session. Every other route must answer 401 without one. */
-const PUBLIC_ROUTES = new Set([
-  'GET /healthz',
-  'GET /readyz',
-  'GET /metrics',
-  'GET /setup',
-  'GET /reset-password',
-  'GET *',
-  'GET /api/v1/openapi.json',
-  'GET /api/v1/setup',
-  'POST /api/v1/setup',
-  'POST /api/v1/auth/login',
-  'POST /api/v1/auth/password/forgot',
-  'POST /api/v1/auth/password/reset',
-  'GET /api/v1/auth/sso/:org',
-  'GET /api/v1/auth/sso/:org/start',
-  'GET /api/v1/auth/sso/callback',
-]);
-/** Every org route is for admins (DESIGN.md, HTTP API). */
-const ADMIN_PREFIX = '/api/v1/org/';
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-type Schema = {
-  type?: string;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-  anyOf?: Schema[];
-  enum?: unknown[];
-  const?: unknown;
-};
-type Operation = {
-  requestBody?: { content?: Record<string, { schema?: Schema } | undefined> };
-  parameters?: Array<{ in: string; name: string; schema?: Schema }>;
-};
-type OpenApiDocument = { paths: Record<string, Record<string, Operation | undefined> | undefined> };
-
-type Guard = 'public' | 'session' | 'admin';
-type Route = {
-  /** "POST /api/v1/auth/login", as registered. */
-  key: string;
-  method: HTTPMethods;
-  path: string;
-  /** The path with its parameters filled in. */
-  url: string;
-  guard: Guard;
-  documented: boolean;
-  bodySchema: Schema | null;
-};
-
-/** A store whose database is already closed: enough to build an app and read its routes. */
-async function closedStore(): Promise<Store> {
-  const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ max: 1 }) }),
-  });
-  await db.destroy();
-  return {
-    db,
-    kind: 'postgres',
-    migrate: async () => {},
-    isReachable: async () => false,
-    close: async () => {},
-  };
-}
-
-/** printRoutes({ commonPrefix: false }) nests a route under its parent's path, 4 columns a level. */
-function parsePrintedRoutes(tree: string): Array<{ method: string; path: string }> {
-  const parents: string[] = [];
-  const routes: Array<{ method: string; path: string }> = [];
-  for (const line of tree.split('\n')) {
-    const match = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]+)\))?$/.exec(line);
-    if (!match) continue;
-    const depth = (match[1] ?? '').length / 4;
-    const path = (depth > 0 ? (parents[depth - 1] ?? '') : '') + (match[2] ?? '');
-    parents.length = depth;
-    parents.push(path);
-    for (const method of match[3]?.split(', ') ?? []) routes.push({ method, path });
-  }
-  return routes;
-}
-
-async function discoverRoutes(): Promise<Route[]> {
-  const { app, close } = await createTestApp(await closedStore());
-  try {
-    await app.ready();
-    const registered = parsePrintedRoutes(app.printRoutes({ commonPrefix: false }));
-    assert.ok(registered.length > 0, 'no route could be read from printRoutes()');
-    const document = (
-      await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })
-    ).json() as OpenApiDocument;
-    return registered
-      .filter(({ method }) => method !== 'HEAD')
-      .map(({ method, path }) => {
-        const operation = document.paths[path.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
-        const key = `${method} ${path}`;
-        return {
-          key,
-          method: method as HTTPMethods,
-          path,
-          url: path.replace(/:(\w+)/g, (_, name: string) =>
-            exampleParameter(
-              operation?.parameters?.find((p) => p.in === 'path' && p.name === name),
-            ),
-          ),
-          // The console's files and pages are public: its data comes from the guarded API.
-          guard:
-            PUBLIC_ROUTES.has(key) || (method === 'GET' && !path.startsWith('/api/'))
-              ? 'public'
-              : path.startsWith(ADMIN_PREFIX)
-                ? 'admin'
-                : 'session',
-          documented: operation !== undefined,
-          bodySchema: operation?.requestBody?.content?.['application/json']?.schema ?? null,
-        };
-      });
-  } finally {
-    await close();
-  }
-}
-
-function exampleParameter(parameter: { schema?: Schema } | undefined): string {
-  const schema = parameter?.schema;
-  if (schema && (schema.enum || schema.const !== undefined || schema.anyOf)) {
-    return String(exampleOf(schema));
-  }
-  return randomUUID();
-}
+/*
+ * Bad input of every kind, sent to every route the app registers: each gets the exact cataloged
+ * 4xx, never a 5xx, and the server keeps serving.
+ */
 
 const routes = await discoverRoutes();
 const stateChangingRoutes = routes.filter((route) => STATE_CHANGING.has(route.method));
 const guardedRoutes = routes.filter((route) => route.guard !== 'public');
-
-// ---------------------------------------------------------------------------------------------
-// Bodies derived from a route's JSON schema.
-// ---------------------------------------------------------------------------------------------
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-type FieldPath = string[];
-
-/** A schema-valid value, optional properties included (so that every field is present). */
-function exampleOf(schema: Schema): Json {
-  if (schema.const !== undefined) return schema.const as Json;
-  if (schema.enum) return schema.enum[0] as Json;
-  if (schema.anyOf?.[0]) return exampleOf(schema.anyOf[0]);
-  switch (schema.type) {
-    case 'object':
-      return Object.fromEntries(
-        Object.entries(schema.properties ?? {}).map(([name, child]) => [name, exampleOf(child)]),
-      );
-    case 'string':
-      // The patterns the API uses: ids (UUIDs) and small numbers.
-      if (schema.pattern?.includes('{12}')) return randomUUID();
-      if (schema.pattern) return '1';
-      return 'a'.repeat(Math.max(1, schema.minLength ?? 1));
-    case 'boolean':
-      return false;
-    case 'integer':
-    case 'number':
-      return 1;
-    case 'array':
-      return [];
-    default:
-      return null;
-  }
-}
-
-/** The JSON kinds a schema accepts ("integer" counts as a number). */
-function kindsOf(schema: Schema): Set<string> {
-  if (schema.anyOf) return new Set(schema.anyOf.flatMap((branch) => [...kindsOf(branch)]));
-  if (schema.const !== undefined || schema.enum) {
-    return new Set(
-      [schema.const, ...(schema.enum ?? [])].filter((v) => v !== undefined).map(kindOf),
-    );
-  }
-  if (schema.type === 'integer') return new Set(['number']);
-  return new Set(schema.type ? [schema.type] : []);
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
-function isEnumerated(schema: Schema): boolean {
-  return (
-    schema.const !== undefined ||
-    schema.enum !== undefined ||
-    (schema.anyOf?.every(isEnumerated) ?? false)
-  );
-}
-
-/** One value of every JSON kind the field does not accept: nothing may be coerced into it. */
-function wrongValuesFor(schema: Schema): Json[] {
-  const samples: Json[] = [42, 'text', true, null, ['a'], {}];
-  const accepted = kindsOf(schema);
-  const wrong = samples.filter((sample) => !accepted.has(kindOf(sample)));
-  if (isEnumerated(schema)) wrong.push('not-an-allowed-value');
-  return wrong;
-}
-
-type Field = { path: FieldPath; schema: Schema; required: boolean };
-
-function fieldsOf(schema: Schema, path: FieldPath = []): Field[] {
-  return Object.entries(schema.properties ?? {}).flatMap(([name, child]) => [
-    { path: [...path, name], schema: child, required: schema.required?.includes(name) ?? false },
-    ...(child.type === 'object' ? fieldsOf(child, [...path, name]) : []),
-  ]);
-}
-
-function objectPathsOf(schema: Schema): FieldPath[] {
-  return [
-    [],
-    ...fieldsOf(schema)
-      .filter((field) => field.schema.type === 'object')
-      .map((field) => field.path),
-  ];
-}
-
-function pointer(path: FieldPath): string {
-  return path.map((segment) => `/${segment}`).join('');
-}
-
-function parentOf(body: JsonObject, path: FieldPath): JsonObject {
-  let node: JsonObject = body;
-  for (const segment of path.slice(0, -1)) {
-    const next = node[segment];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) {
-      node[segment] = {};
-    }
-    node = node[segment] as JsonObject;
-  }
-  return node;
-}
-
-function withValue(body: Json, path: FieldPath, value: Json): Json {
-  const copy = structuredClone(body) as JsonObject;
-  if (path.length === 0) return value;
-  parentOf(copy, path)[path.at(-1) as string] = value;
-  return copy;
-}
-
-function without(body: Json, path: FieldPath): Json {
-  const copy = structuredClone(body) as JsonObject;
-  delete parentOf(copy, path)[path.at(-1) as string];
-  return copy;
-}
-
-function valueAt(body: Json, path: FieldPath): Json | undefined {
-  let node: Json | undefined = body;
-  for (const segment of path) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
-    node = node[segment];
-  }
-  return node;
-}
-
-/** A JSON text of exactly `bytes` bytes, padded with `filler` (which may take several bytes). */
-function jsonOfBytes(bytes: number, fields: JsonObject, filler = 'x'): string {
-  const head = JSON.stringify({ ...fields, pad: '' }).slice(0, -2);
-  const room = bytes - Buffer.byteLength(`${head}"}`);
-  const fillerBytes = Buffer.byteLength(filler);
-  const text = `${head}${filler.repeat(Math.floor(room / fillerBytes))}${'x'.repeat(room % fillerBytes)}"}`;
-  assert.equal(Buffer.byteLength(text), bytes);
-  return text;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Verdicts: every mismatch of a barrage is collected, so that one failure shows all of them.
-// ---------------------------------------------------------------------------------------------
-
-/** What some errors carry besides {error, message} (DESIGN.md: retry_after, methods). */
-const ERROR_DETAILS = new Set(['retry_after', 'methods']);
-
-function errorBodyOf(response: LightMyRequestResponse): { error: string; message: string } | null {
-  if (!/^application\/json/.test(String(response.headers['content-type']))) return null;
-  let body: unknown;
-  try {
-    body = response.json();
-  } catch {
-    return null;
-  }
-  if (typeof body !== 'object' || body === null) return null;
-  const { error, message, ...details } = body as Record<string, unknown>;
-  if (typeof error !== 'string' || typeof message !== 'string') return null;
-  // A bounded message that never echoes the (possibly huge) input back.
-  if (message.length === 0 || message.length > 300) return null;
-  if (Object.keys(details).some((key) => !ERROR_DETAILS.has(key))) return null;
-  return { error, message };
-}
-
-function shown(response: LightMyRequestResponse): string {
-  return `${response.statusCode} ${response.body.slice(0, 200)}`;
-}
-
-/** Why the answer is not exactly `code` with its status, or null when it is. */
-function mismatch(
-  response: LightMyRequestResponse,
-  code: ErrorCode,
-  messagePrefix?: string,
-): string | null {
-  const body = errorBodyOf(response);
-  if (response.statusCode !== errorStatus[code] || body?.error !== code) {
-    return `expected ${errorStatus[code]} ${code}, got ${shown(response)}`;
-  }
-  if (messagePrefix !== undefined && !body.message.startsWith(messagePrefix)) {
-    return `expected a message about "${messagePrefix}", got ${shown(response)}`;
-  }
-  return null;
-}
-
-/** Why the answer is a 5xx or not a cataloged error, or null when it is a success or a 4xx. */
-function serverFault(response: LightMyRequestResponse): string | null {
-  if (response.statusCode < 400) return null;
-  const body = errorBodyOf(response);
-  const known = body && Object.hasOwn(errorMessages, body.error);
-  if (response.statusCode >= 500 || !known) return `got ${shown(response)}`;
-  if (errorStatus[body.error as ErrorCode] !== response.statusCode) {
-    return `status and code disagree: ${shown(response)}`;
-  }
-  return null;
-}
-
-class Verdicts {
-  readonly problems: string[] = [];
-  expect(what: string, response: LightMyRequestResponse, code: ErrorCode, messagePrefix?: string) {
-    const problem = mismatch(response, code, messagePrefix);
-    if (problem) this.problems.push(`${what}: ${problem}`);
-  }
-  expectNoServerFault(what: string, response: LightMyRequestResponse) {
-    const problem = serverFault(response);
-    if (problem) this.problems.push(`${what}: ${problem}`);
-  }
-  assertNone() {
-    assert.deepEqual(this.problems, []);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // One app and one org per test.
@@ -392,7 +72,7 @@ type Arranged = TestApp & {
   send(route: Route, shape?: RequestShape): Promise<LightMyRequestResponse>;
 };
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
+const store = useTestStore();
 
 async function arrange(context: TestContext, guard: Guard = 'session'): Promise<Arranged> {
   const testApp = await createTestApp(store);
@@ -492,13 +172,6 @@ async function assertStillServing(arranged: Arranged) {
 // ---------------------------------------------------------------------------------------------
 
 describe('Bad input across every route', () => {
-  before(async () => {
-    store = await openTestStore();
-  });
-  after(async () => {
-    await store.dispose();
-  });
-
   test('every state-changing route is in the OpenAPI document, so the barrage reads its schema', () => {
     assert.ok(stateChangingRoutes.length >= 4, 'too few routes were discovered');
     for (const expected of ['POST /api/v1/setup', 'POST /api/v1/auth/login']) {

@@ -1,6 +1,7 @@
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import { flaggedMethods } from '../../src/core/factor-methods.ts';
 import { createSmtpMailer } from '../../src/mail/mailer.ts';
 import { codeMessage, methodEnabledMessage, render } from '../../src/mail/templates.ts';
 import type { ServiceDeps } from '../../src/services/deps.ts';
@@ -21,11 +22,11 @@ import {
   waitForMail,
   type TestSmtpServer,
 } from '../helpers/smtp.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
 /*
- * Seed 004, "For Email: check your inbox for a one-time code": enrolling the email method and
- * signing in with emailed codes. A code is bound to one user, one session and one purpose; it
+ * The email method: enrolled by typing the one-time code sent to the account's address, then
+ * used to sign in with emailed codes. A code is bound to one user, one session and one purpose; it
  * expires after 5 minutes, works once, allows 5 tries, and a resend voids it. At most one send per
  * 30 s per purpose and 10 an hour per user.
  */
@@ -33,13 +34,7 @@ import { openTestStore, type TestStore } from '../helpers/store.ts';
 const MAIL_FROM = 'Portcullis <no-reply@portcullis.test>';
 const CODE_SUBJECT = 'your verification code';
 
-let store: TestStore;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 type OrgMfa = { policy: MfaPolicy; totp: boolean; email: boolean };
 
@@ -50,7 +45,7 @@ async function orgWith(t: TestContext, mfa: OrgMfa) {
   const seeded = await seedOrg(testApp.deps);
   await store.db
     .updateTable('orgs')
-    .set({ mfa_policy: mfa.policy, totp_allowed: mfa.totp, email_allowed: mfa.email })
+    .set({ mfa_policy: mfa.policy, mfa_methods: flaggedMethods(mfa) })
     .where('id', '=', seeded.org.id)
     .execute();
   const login = (user: User = seeded.member) =>
@@ -566,6 +561,7 @@ test('a user who has an authenticator app must step up to add email: 403 verific
   assert.deepEqual(bare.json(), {
     error: 'verification_required',
     message: 'Confirm this action with a verification code.',
+    action: 'add_method',
     methods: ['totp', 'recovery_code'],
   });
   assert.equal(codeMailCount(s), 0);

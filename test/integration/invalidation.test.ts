@@ -1,17 +1,11 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { invalidateOrgSessions, invalidateUserSessions } from '../../src/services/sessions.ts';
 import { ADMIN_PASSWORD, createTestApp, seedOrg, signIn, withSession } from '../helpers/app.ts';
 import { manySessions, meStatuses } from '../helpers/sessions.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 const MANY = 3000;
 

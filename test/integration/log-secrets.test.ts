@@ -1,4 +1,4 @@
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -19,7 +19,7 @@ import {
   type SeededOrg,
   type TestApp,
 } from '../helpers/app.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
 type Secret = { name: string; value: string };
 
@@ -103,7 +103,7 @@ function uniquePassword(label: string): string {
   return `${label} ${randomBytes(6).toString('hex')}`;
 }
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
+const store = useTestStore();
 
 async function passwordHashesOf(orgId: string): Promise<Secret[]> {
   const users = await store.db
@@ -231,11 +231,7 @@ async function runFirstRunSetup(): Promise<FirstRun> {
 describe('No password, hash or token appears in logs', () => {
   let firstRun: FirstRun;
   before(async () => {
-    store = await openTestStore();
     firstRun = await runFirstRunSetup();
-  });
-  after(async () => {
-    await store.dispose();
   });
 
   test('first-run setup, refused or not, logs neither the setup token, the password, its hash nor the session token', () => {

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { passwordChangedMessage, render } from '../../src/mail/templates.ts';
 import { createTestApp, seedOrg } from '../helpers/app.ts';
 import { makeTempDir, removeDir } from '../helpers/process.ts';
 import { startSmtpServer, waitForMail } from '../helpers/smtp.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
 /*
  * Mail goes to the stored address exactly as it is, or nowhere: a stored value that is not a bare
@@ -18,13 +18,7 @@ import { openTestStore, type TestStore } from '../helpers/store.ts';
 
 const MAIL_FROM = 'Portcullis <no-reply@portcullis.test>';
 
-let store: TestStore;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 const content = passwordChangedMessage('Acme');
 
 const HOSTILE = [

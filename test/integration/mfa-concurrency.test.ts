@@ -1,17 +1,11 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { MEMBER_PASSWORD, createTestApp, seedOrg, sessionCookieOf } from '../helpers/app.ts';
 import { authenticatorCode, enrollTotp, verify } from '../helpers/mfa.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: TestStore;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 const PARALLEL = 20;
 

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MFA_LOCK_SECONDS } from '../../src/core/limits.ts';
 import type { MfaPolicy } from '../../src/store/schema.ts';
@@ -10,15 +10,9 @@ import {
   withSession,
 } from '../helpers/app.ts';
 import { authenticatorCode, enrollTotp, verify } from '../helpers/mfa.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 async function orgWithPolicy(policy: MfaPolicy) {
   const testApp = await createTestApp(store);

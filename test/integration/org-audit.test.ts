@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ADMIN_PASSWORD,
@@ -10,15 +10,9 @@ import {
   withSession,
 } from '../helpers/app.ts';
 import { authenticatorCode, enrollTotp, setPolicy, verify } from '../helpers/mfa.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: TestStore;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 type Event = {
   type: string;

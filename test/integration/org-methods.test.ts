@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ADMIN_PASSWORD,
@@ -10,15 +10,9 @@ import {
   withSession,
 } from '../helpers/app.ts';
 import { authenticatorCode, enrollTotp, verify } from '../helpers/mfa.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: TestStore;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 async function orgUnder(policy: 'disabled' | 'enabled' | 'required') {
   const testApp = await createTestApp(store);
@@ -103,7 +97,7 @@ test('at least one method must stay on while MFA is on; with MFA off both may be
     .selectAll()
     .where('id', '=', org.id)
     .executeTakeFirstOrThrow();
-  assert.deepEqual([row.totp_allowed, row.email_allowed], [true, true]);
+  assert.deepEqual(row.mfa_methods, ['totp', 'email']);
 
   const disabled = await orgUnder('disabled');
   t.after(() => disabled.app.close());

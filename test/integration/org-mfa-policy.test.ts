@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ADMIN_PASSWORD,
@@ -11,15 +11,9 @@ import {
 } from '../helpers/app.ts';
 import { enrollTotp, setPolicy } from '../helpers/mfa.ts';
 import { manySessions, meStatuses } from '../helpers/sessions.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 async function adminSignedIn() {
   const testApp = await createTestApp(store);
@@ -68,7 +62,8 @@ test('enabling with "invalidate" ends every other session of the org, thousands 
   assert.deepEqual(await meStatuses(app, otherAdminTokens), { 401: 500 });
   assert.deepEqual(await meStatuses(app, [token]), { 401: 1 });
   assert.deepEqual(await meStatuses(app, [outsider]), { 200: 1 });
-  // The acting admin goes on in a new session, which must enroll first (seed 000).
+  // The acting admin goes on in a new session, which must enroll first: whoever turns MFA on for
+  // the org is held to it too.
   const adminNow = sessionCookieOf(response);
   const me = await app.inject({ url: '/api/v1/me', headers: withSession(adminNow) });
   assert.deepEqual(me.json().session, { status: 'enrollment_required', aal: 1 });

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createUser } from '../../src/services/accounts.ts';
 import {
@@ -11,15 +11,9 @@ import {
   withSession,
 } from '../helpers/app.ts';
 import { authenticatorCode, enrollTotp, verify } from '../helpers/mfa.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: TestStore;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 async function adminOf(policy: 'enabled' | 'required' = 'enabled') {
   const testApp = await createTestApp(store);

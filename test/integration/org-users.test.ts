@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ADMIN_PASSWORD,
@@ -8,15 +8,9 @@ import {
   signIn,
   withSession,
 } from '../helpers/app.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 async function adminSession() {
   const testApp = await createTestApp(store);

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AUTH_REQUESTS_PER_IP_PER_MINUTE,
@@ -6,15 +6,9 @@ import {
   PASSWORD_MAX_FAILURES,
 } from '../../src/core/limits.ts';
 import { ADMIN_PASSWORD, createTestApp, seedOrg } from '../helpers/app.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 function login(app: Awaited<ReturnType<typeof createTestApp>>['app'], payload: object) {
   return app.inject({

@@ -1,4 +1,4 @@
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { passwordChangedMessage, passwordResetMessage, render } from '../../src/mail/templates.ts';
@@ -14,7 +14,7 @@ import {
   withSession,
 } from '../helpers/app.ts';
 import { enrollTotp } from '../helpers/mfa.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
 /*
  * Rule 11, "Forgot password": an emailed single-use link, valid 30 minutes, sets a new password but
@@ -25,13 +25,7 @@ const NEW_PASSWORD = 'a brand new passphrase';
 const RESET_SUBJECT = 'reset your password';
 const LINK = /^http:\/\/portcullis\.test\/reset-password#token=([A-Za-z0-9_-]{43})$/m;
 
-let store: TestStore;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 /** A fresh app and org (admin + member) under the given policy. */
 async function orgWith(t: TestContext, policy: MfaPolicy = 'disabled') {

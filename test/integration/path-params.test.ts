@@ -1,15 +1,9 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_PASSWORD, createTestApp, seedOrg, signIn, withSession } from '../helpers/app.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 test('a NUL in a path parameter answers 400 invalid_request, never a 500', async (t) => {
   const { app, deps } = await createTestApp(store);

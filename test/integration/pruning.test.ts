@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { passwordCounterKey } from '../../src/services/auth.ts';
@@ -11,15 +11,9 @@ import {
   signIn,
   withSession,
 } from '../helpers/app.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 async function countFor(table: string, column: string, value: string): Promise<number> {
   const result = await sql<{ count: string }>`select count(*) from ${sql.table(table)}
@@ -88,9 +82,9 @@ test('pruning a backlog larger than one batch removes all of it', async (t) => {
   const { org, member } = await seedOrg(deps);
   const longAgo = new Date(clock.now().getTime() - 3 * 60 * 60 * 1000);
   await sql`insert into sessions (token_hash, user_id, org_id, status, aal, org_epoch, user_epoch,
-      created_at, last_seen_at)
+      created_at, last_seen_at, auth_time, acr, amr)
     select 'backlog-' || ${member.id}::text || '-' || i, ${member.id}, ${org.id}, 'authenticated',
-      1, 0, 0, ${longAgo}, ${longAgo}
+      1, 0, 0, ${longAgo}, ${longAgo}, ${longAgo}, 'urn:portcullis:acr:1fa', '["pwd"]'::jsonb
     from generate_series(1, 2500) as i`.execute(store.db);
   const pruned = await pruneExpired(deps);
   assert.ok(pruned.sessions! >= 2500);

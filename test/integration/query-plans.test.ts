@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CompiledQuery,
@@ -19,7 +19,7 @@ import {
 import { createUser } from '../../src/services/accounts.ts';
 import { pruneExpired } from '../../src/services/pruning.ts';
 import { enrollTotp, authenticatorCode, setPolicy, verify } from '../helpers/mfa.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
 /*
  * Every query on the hot paths (sign-in, second factor, /me, the users list, org-wide
@@ -43,13 +43,7 @@ class QueryRecorder implements KyselyPlugin {
   }
 }
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 test('every query of sign-in, verification, /me, the users list, invalidation and pruning uses an index', async (t) => {
   const recorder = new QueryRecorder();

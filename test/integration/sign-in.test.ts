@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashToken } from '../../src/core/tokens.ts';
 import { createPasswordHasher } from '../../src/services/passwords.ts';
@@ -11,15 +11,9 @@ import {
   signIn,
   withSession,
 } from '../helpers/app.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 test('signing in sets an HttpOnly SameSite=Lax session cookie and /me answers', async (t) => {
   const { app, deps } = await createTestApp(store);

@@ -1,4 +1,4 @@
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createSmtpMailer } from '../../src/mail/mailer.ts';
@@ -17,23 +17,18 @@ import {
 import { enrollTotp } from '../helpers/mfa.ts';
 import { freePort } from '../helpers/process.ts';
 import { codeIn, codeMailsTo, startSmtpServer, type TestSmtpServer } from '../helpers/smtp.ts';
-import { openTestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
 /*
- * Seed 000, "Disabling MFA", end to end through a real SMTP server: the code the admin types is the
- * one that nodemailer delivered over the wire, parsed back out of the RFC 5322 message.
+ * Turning MFA off takes a 6-digit code emailed to the acting admin, valid 5 minutes; here end to
+ * end through a real SMTP server: the code the admin types is the one that nodemailer delivered
+ * over the wire, parsed back out of the RFC 5322 message.
  */
 
 const MAIL_FROM = 'Portcullis <no-reply@portcullis.test>';
 const SECOND_ADMIN_PASSWORD = 'second admin passphrase';
 
-let store: Awaited<ReturnType<typeof openTestStore>>;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 // --- The scenario: an admin of an org whose policy is 'required'. ---
 

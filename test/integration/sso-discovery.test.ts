@@ -1,12 +1,12 @@
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SSO_DISCOVERY_CACHE_SECONDS } from '../../src/core/limits.ts';
 import { ADMIN_PASSWORD, createTestApp, seedOrg, signIn, withSession } from '../helpers/app.ts';
 import { ManualClock } from '../helpers/clock.ts';
-import { TestIdentityProvider } from '../helpers/oidc-provider.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestIdentityProvider } from '../helpers/sso.ts';
+import { useTestStore } from '../helpers/store.ts';
 
 /*
  * Where the server fetches an identity provider's discovery document, and how often: the issuer
@@ -16,16 +16,8 @@ import { openTestStore, type TestStore } from '../helpers/store.ts';
 
 const APP_URL = 'http://portcullis.test';
 
-let store: TestStore;
-let idp: TestIdentityProvider;
-before(async () => {
-  store = await openTestStore();
-  idp = await TestIdentityProvider.start({ redirectUris: [`${APP_URL}/api/v1/auth/sso/callback`] });
-});
-after(async () => {
-  await idp.stop();
-  await store.dispose();
-});
+const store = useTestStore();
+const idp = useTestIdentityProvider({ redirectUris: [`${APP_URL}/api/v1/auth/sso/callback`] });
 
 /** An org whose admin is signed in; `save` puts a connection through the API. */
 async function orgWithAdmin(t: TestContext, options: { ssoAllowLoopback?: boolean } = {}) {

@@ -1,6 +1,7 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import { errorMessages } from '../../src/core/errors.ts';
 import { PASSWORD_MAX_FAILURES } from '../../src/core/limits.ts';
 import {
   MEMBER_PASSWORD,
@@ -10,15 +11,9 @@ import {
   withSession,
 } from '../helpers/app.ts';
 import { authenticatorCode, enrollTotp, verify } from '../helpers/mfa.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: TestStore;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 const NEW_PASSWORD = 'a brand new passphrase';
 
@@ -348,4 +343,78 @@ test('without MFA (policy disabled) a password change needs no code', async (t) 
   });
   const changed = await changePassword(testApp.app, sessionCookieOf(login));
   assert.equal(changed.statusCode, 204);
+});
+
+type Event = { type: string; details: Record<string, unknown> };
+const byTypeAndPurpose = (a: Event, b: Event) =>
+  `${a.type} ${a.details.purpose}`.localeCompare(`${b.type} ${b.details.purpose}`);
+
+/** The member's verification events, in a fixed order (the test clock gives them one time). */
+async function verificationEvents(userId: string) {
+  const rows = await store.db
+    .selectFrom('audit_events')
+    .select(['type', 'details'])
+    .where('actor_user_id', '=', userId)
+    .where('type', 'in', ['mfa.verified', 'mfa.verification_failed'])
+    .execute();
+  return rows.map(({ type, details }) => ({ type, details })).sort(byTypeAndPurpose);
+}
+
+test('a step-up’s audit events name the action it was for; a sign-in’s name none', async (t) => {
+  const { app, member, token, totp } = await enrolledMember();
+  t.after(() => app.close());
+  const wrong = await changePassword(app, token, {
+    verification: { method: 'totp', code: '000000' },
+  });
+  assert.equal(wrong.statusCode, 401, wrong.body);
+  const changed = await changePassword(app, token, { verification: totp() });
+  assert.equal(changed.statusCode, 204, changed.body);
+
+  const events = await verificationEvents(member.id);
+  // The sign-in of enrolledMember verified with TOTP for no action.
+  const expected = [
+    { type: 'mfa.verified', details: { purpose: 'login', method: 'totp' } },
+    {
+      type: 'mfa.verification_failed',
+      details: {
+        purpose: 'step_up',
+        verified_for: 'change_password',
+        method: 'totp',
+        consecutive_failures: 1,
+      },
+    },
+    {
+      type: 'mfa.verified',
+      details: { purpose: 'step_up', verified_for: 'change_password', method: 'totp' },
+    },
+  ];
+  assert.deepEqual(events, expected.sort(byTypeAndPurpose));
+});
+
+test('POST /auth/verification/{method} sends the method’s challenge; a method with none is told so', async (t) => {
+  const context = await enrolledMember();
+  t.after(() => context.app.close());
+  await addEmailMethod(context);
+  const { app, mailer, member, token } = context;
+  const sentBefore = mailer.sent.length;
+
+  for (const method of ['totp', 'recovery_code']) {
+    const refused = await post(app, token, `/auth/verification/${method}`);
+    assert.equal(refused.statusCode, 400, method);
+    assert.deepEqual(refused.json(), {
+      error: 'method_has_no_challenge',
+      message: errorMessages.method_has_no_challenge,
+    });
+  }
+  const unknown = await post(app, token, '/auth/verification/sms');
+  assert.equal(unknown.statusCode, 400);
+  assert.equal(unknown.json().error, 'invalid_request');
+  assert.equal(mailer.sent.length, sentBefore, 'nothing was sent');
+
+  const sent = await post(app, token, '/auth/verification/email');
+  assert.equal(sent.statusCode, 202, sent.body);
+  const changed = await changePassword(app, token, {
+    verification: { method: 'email', code: mailer.codeFor(member.email) },
+  });
+  assert.equal(changed.statusCode, 204, changed.body);
 });

@@ -1,17 +1,11 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resvg } from '@resvg/resvg-js';
 import jsQRModule from 'jsqr';
 import { MEMBER_PASSWORD, createTestApp, seedOrg, signIn, withSession } from '../helpers/app.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
-let store: TestStore;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 // jsqr is CommonJS with an `exports.default`; Node hands the whole module to a default import.
 const jsQR = jsQRModule as unknown as typeof jsQRModule.default;

@@ -1,4 +1,4 @@
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   InsertQueryNode,
@@ -20,7 +20,7 @@ import {
 } from '../helpers/app.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { enrollTotp } from '../helpers/mfa.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { useTestStore } from '../helpers/store.ts';
 
 /*
  * A sensitive action whose transaction meets a deadlock or a serialization failure runs again, a
@@ -28,13 +28,7 @@ import { openTestStore, type TestStore } from '../helpers/store.ts';
  * outlasts the retries answers 503 busy with a Retry-After, never a 500.
  */
 
-let store: TestStore;
-before(async () => {
-  store = await openTestStore();
-});
-after(async () => {
-  await store.dispose();
-});
+const store = useTestStore();
 
 function deadlock(): Error {
   return Object.assign(new Error('deadlock detected'), { code: '40P01' });
@@ -157,6 +151,30 @@ test('a recovery code spent in a step-up that is run again is spent once and ann
   assert.equal(response.statusCode, 200, response.body);
   assert.equal(conflicts.thrown, 1);
   assert.equal(await auditCount(seeded.member.id, 'mfa.recovery_code_used'), 1);
+  assert.equal(mailsTo(testApp, seeded.member.email, 'a recovery code was used').length, 1);
+});
+
+test('a recovery code spent in a step-up whose action is rolled back is given back, and never announced', async (t) => {
+  const { testApp, conflicts, seeded, token } = await signedInMember(t);
+  await store.db
+    .updateTable('orgs')
+    .set({ mfa_policy: 'enabled' })
+    .where('id', '=', seeded.org.id)
+    .execute();
+  const enrolled = await enrollTotp(testApp.app, token, testApp.clock);
+  const verification = { method: 'recovery_code', code: enrolled.recoveryCodes[0] };
+  // The step-up spends the code, then every run of the action meets a deadlock: all undone.
+  conflicts.conflictOn('insert', 'recovery_codes', Infinity);
+  const refused = await post(testApp, enrolled.token, '/me/recovery-codes', { verification });
+  assert.equal(refused.statusCode, 503, refused.body);
+  assert.equal(conflicts.thrown, 1 + TRANSACTION_RETRIES);
+  assert.equal(await auditCount(seeded.member.id, 'mfa.recovery_code_used'), 0);
+  assert.equal(mailsTo(testApp, seeded.member.email, 'a recovery code was used').length, 0);
+
+  // The code was given back: it still works, and only now is the user told of it.
+  conflicts.conflictOn('insert', 'recovery_codes', 0);
+  const stepped = await post(testApp, enrolled.token, '/me/recovery-codes', { verification });
+  assert.equal(stepped.statusCode, 200, stepped.body);
   assert.equal(mailsTo(testApp, seeded.member.email, 'a recovery code was used').length, 1);
 });
 

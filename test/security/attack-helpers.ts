@@ -89,6 +89,9 @@ export function harmfulBody(route: Route, context: { password: string }): unknow
         allowed_domains: ['evil.test'],
         create_users: true,
       };
+    case 'POST /api/v1/org/apps':
+    case 'PUT /api/v1/org/apps/{client_id}':
+      return { name: 'Evil', redirect_uris: ['https://evil.test/callback'] };
     case 'POST /api/v1/me/mfa/totp/confirm':
     case 'POST /api/v1/me/mfa/email/confirm':
       return { code: '123456' };
@@ -261,7 +264,7 @@ export async function meOf(client: Client): Promise<{
  */
 export async function orgFingerprint(admin: Client): Promise<string> {
   const parts: unknown[] = [];
-  for (const path of ['/org/mfa', '/org/users?limit=100', '/org/sso']) {
+  for (const path of ['/org/mfa', '/org/users?limit=100', '/org/sso', '/org/apps']) {
     const response = await admin.get(path);
     assert.ok(response.status === 200 || response.status === 404, `${path}: ${response.status}`);
     parts.push(response.status, await response.json());

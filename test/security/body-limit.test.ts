@@ -22,17 +22,18 @@ const TRIES = 10;
 let server: ServerProcess;
 let dataDir: string;
 
+// Registered first: it runs even when the start below fails (then with no server, or no data dir).
+after(async () => {
+  await server?.stop();
+  if (dataDir) await removeDir(dataDir);
+});
+
 before(async () => {
   dataDir = await makeTempDir('portcullis-body-limit-');
   server = await ServerProcess.start({
     dataDir,
     env: { PORTCULLIS_ENCRYPTION_KEY: randomBytes(32).toString('base64') },
   });
-});
-
-after(async () => {
-  await server.stop();
-  await removeDir(dataDir);
 });
 
 const loginUrl = () => `${server.baseUrl}/api/v1/auth/login`;

@@ -67,7 +67,7 @@ test('cross-org access', async (t) => {
     const base = harmfulBody(route, { password: '' });
     const body =
       verification && base && typeof base === 'object' ? { ...base, verification } : base;
-    return callRoute(client, route, { id, method: 'totp', org: service.org }, body);
+    return callRoute(client, route, { id, client_id: id, method: 'totp', org: service.org }, body);
   };
   const answerOf = async (response: Response) => `${response.status} ${await response.text()}`;
 

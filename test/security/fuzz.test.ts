@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import fc from 'fast-check';
+import { operationsOf, type DocumentedOperation } from '../helpers/route-discovery.ts';
+import { anyJson, mutated, valid } from '../helpers/schema-fuzz.ts';
 import { ADMIN, Service } from './harness.ts';
 import { brokenInvariants } from './invariants.ts';
 import { totpMember, type Member } from './load-helpers.ts';
@@ -23,123 +25,14 @@ const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.en
 /** About 15 s of requests on a busy 2-core machine. */
 const RUNS = 450;
 
-type Schema = {
-  type?: string;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  anyOf?: Schema[];
-  enum?: unknown[];
-  items?: Schema;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  pattern?: string;
-};
-type Parameter = { in: string; name: string; schema: Schema };
-type Route = { method: string; path: string; body: Schema | undefined; parameters: Parameter[] };
+type Route = DocumentedOperation;
 type Identity = 'none' | 'pre-mfa' | 'admin';
 
 /** Every operation of the OpenAPI document. */
 async function routesOf(service: Service): Promise<Route[]> {
   const response = await fetch(`${service.url()}/api/v1/openapi.json`);
   assert.equal(response.status, 200);
-  const document = (await response.json()) as {
-    paths: Record<
-      string,
-      Record<
-        string,
-        {
-          parameters?: Parameter[];
-          requestBody?: { content?: { 'application/json'?: { schema?: Schema } } };
-        }
-      >
-    >;
-  };
-  const routes: Route[] = [];
-  for (const [path, operations] of Object.entries(document.paths)) {
-    for (const [method, operation] of Object.entries(operations)) {
-      routes.push({
-        method: method.toUpperCase(),
-        path,
-        body: operation.requestBody?.content?.['application/json']?.schema,
-        parameters: operation.parameters ?? [],
-      });
-    }
-  }
-  return routes;
-}
-
-const UUID_PATTERN = /^\^\[0-9a-fA-F\]\{8\}/;
-
-/** Values that match a schema (short strings, so that most requests reach the service). */
-function valid(schema: Schema | undefined): fc.Arbitrary<unknown> {
-  if (!schema) return fc.jsonValue();
-  if (schema.anyOf) return fc.oneof(...schema.anyOf.map(valid));
-  if (schema.enum) return fc.constantFrom(...schema.enum);
-  switch (schema.type) {
-    case 'object': {
-      const properties = schema.properties ?? {};
-      const shape: Record<string, fc.Arbitrary<unknown>> = {};
-      for (const [name, property] of Object.entries(properties)) shape[name] = valid(property);
-      return fc.record(shape, { requiredKeys: schema.required ?? [] });
-    }
-    case 'string':
-      if (schema.pattern && UUID_PATTERN.test(schema.pattern)) return fc.uuid();
-      if (schema.pattern === '^[0-9]{1,4}$') return fc.integer({ min: 0, max: 9999 }).map(String);
-      if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern));
-      return fc.string({
-        minLength: schema.minLength ?? 0,
-        maxLength: Math.min(schema.maxLength ?? 40, 40),
-      });
-    case 'boolean':
-      return fc.boolean();
-    case 'integer':
-      return fc.integer({ min: schema.minimum ?? -1000, max: schema.maximum ?? 1000 });
-    case 'number':
-      return fc.double({ noNaN: true });
-    case 'array':
-      return fc.array(valid(schema.items), { maxLength: 5 });
-    case 'null':
-      return fc.constant(null);
-    default:
-      return fc.jsonValue();
-  }
-}
-
-/** Anything JSON can hold, the odd values included. */
-const anyJson = fc.oneof(
-  fc.jsonValue(),
-  fc.constantFrom('', '\u0000', 'a'.repeat(5000), -0, 1e308, '__proto__', '🙂'.repeat(300)),
-);
-
-/** A value of the schema's shape with one thing wrong: a field's type, a missing or extra key. */
-function mutated(schema: Schema | undefined): fc.Arbitrary<unknown> {
-  const base = valid(schema);
-  return fc.oneof(
-    fc.tuple(base, fc.string({ maxLength: 20 }), anyJson).map(([value, key, wrong]) => {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) return wrong;
-      const keys = Object.keys(value);
-      const target = keys.length > 0 ? keys[key.length % keys.length]! : key;
-      return { ...value, [target]: wrong };
-    }),
-    fc.tuple(base, fc.nat()).map(([value, n]) => {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-      const keys = Object.keys(value);
-      if (keys.length === 0) return value;
-      const copy: Record<string, unknown> = { ...value };
-      delete copy[keys[n % keys.length]!];
-      return copy;
-    }),
-    fc
-      .tuple(base, fc.string({ maxLength: 20 }), anyJson)
-      .map(([value, key, extra]) =>
-        value !== null && typeof value === 'object' && !Array.isArray(value)
-          ? { ...value, [key]: extra }
-          : [value, extra],
-      ),
-    base.map((value) => [value]),
-  );
+  return operationsOf(await response.json());
 }
 
 type Body = { text: string | undefined; contentType: string | undefined };
@@ -148,8 +41,8 @@ function bodiesFor(route: Route): fc.Arbitrary<Body> {
   const json = (value: fc.Arbitrary<unknown>) =>
     value.map((v) => ({ text: JSON.stringify(v) ?? 'null', contentType: 'application/json' }));
   return fc.oneof(
-    json(valid(route.body)),
-    json(mutated(route.body)),
+    json(valid(route.bodySchema)),
+    json(mutated(route.bodySchema)),
     json(anyJson),
     fc.constant({ text: undefined, contentType: undefined }),
     fc.constant({ text: undefined, contentType: 'application/json' }),

@@ -82,11 +82,16 @@ export class Service {
       ...options.env,
     };
     const service = new Service(smtp, options.orgSlug ?? 'acme', env);
+    // Registered before the first instance starts; the data dirs and the database go even when
+    // a stop or the secrets check fails.
     t.after(async () => {
-      await service.stopAll();
-      service.assertLogsHoldNoSecret();
-      for (const dir of service.dataDirs) await removeDir(dir);
-      await database?.drop();
+      try {
+        await service.stopAll();
+        service.assertLogsHoldNoSecret();
+      } finally {
+        for (const dir of service.dataDirs) await removeDir(dir);
+        await database?.drop();
+      }
     });
     await service.startInstance();
     await service.createFirstOrg();

@@ -30,7 +30,7 @@ import { ADMIN, Service, type Client } from './harness.ts';
 /** What a session waiting for its second factor may reach. */
 const MFA_PENDING_ALLOWED = new Set([
   'POST /api/v1/auth/mfa/verify',
-  'POST /api/v1/auth/verification/email',
+  'POST /api/v1/auth/verification/{method}',
   'GET /api/v1/me',
   'POST /api/v1/auth/logout',
 ]);
@@ -82,7 +82,12 @@ test('MFA bypass', async (t) => {
 
   /** Every route outside `allowed` and the public ones, called with `client`'s session. */
   const walk = async (client: Client, account: Account, allowed: Set<string>) => {
-    const values = { id: victim.account.id, method: 'totp', org: service.org };
+    const values = {
+      id: victim.account.id,
+      client_id: victim.account.id,
+      method: 'totp',
+      org: service.org,
+    };
     const answers: string[] = [];
     const walked: Route[] = [];
     for (const route of routes) {

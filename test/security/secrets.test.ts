@@ -166,8 +166,10 @@ test('secrets never leave the server again', async (t) => {
     const ids = users.map((user) => user.account.id);
     for (const route of getRoutes) {
       for (const id of ids) {
-        paths.add(`/api/v1${fillPath(route.path, { id, org: service.org })}`);
-        paths.add(`/api/v1${fillPath(route.path, { id, org: service.org })}?user=${id}&limit=100`);
+        paths.add(`/api/v1${fillPath(route.path, { id, client_id: id, org: service.org })}`);
+        paths.add(
+          `/api/v1${fillPath(route.path, { id, client_id: id, org: service.org })}?user=${id}&limit=100`,
+        );
       }
     }
     const patterns = [...shownOnce].map((secret) => ({ secret, forms: formsOf(secret) }));

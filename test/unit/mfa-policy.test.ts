@@ -11,11 +11,11 @@ import {
   type OrgMfa,
   type UserMfa,
 } from '../../src/core/mfa-policy.ts';
+import { flaggedMethods } from '../../src/core/factor-methods.ts';
 
-const org = (policy: OrgMfa['policy'], totpAllowed = true, emailAllowed = true): OrgMfa => ({
+const org = (policy: OrgMfa['policy'], totp = true, email = true): OrgMfa => ({
   policy,
-  totpAllowed,
-  emailAllowed,
+  methods: flaggedMethods({ totp, email }),
 });
 const nobody: UserMfa = { sso: false, activeMethods: [], recoveryCodesRemaining: 0 };
 const totpUser: UserMfa = { sso: false, activeMethods: ['totp'], recoveryCodesRemaining: 10 };

@@ -1,39 +1,11 @@
 /** The console talks only to the public JSON API, like any other client. */
+import type { ApiError, Me } from '../../src/http/contract.ts';
 
-export type ApiError = {
-  error: string;
-  message: string;
-  retry_after?: number;
-  methods?: string[];
-  /** For SSO users asked to step up: where to re-authenticate at the identity provider. */
-  sso_url?: string;
-  /** How many users a change of the allowed methods leaves with nothing to verify with. */
-  stranded_users?: number;
-};
+/** The API's bodies and answers, as the server declares them (types only: no server code). */
+export type * from '../../src/http/contract.ts';
+
 export type ApiResult<T> =
   { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError };
-
-export type VerificationMethod = 'totp' | 'email' | 'recovery_code' | 'sso';
-export type Verification = { method: VerificationMethod; code: string };
-export type SessionStatus = 'mfa_required' | 'enrollment_required' | 'authenticated';
-
-export type Me = {
-  user: {
-    id: string;
-    email: string;
-    name: string;
-    role: 'admin' | 'member';
-    sso: boolean;
-    org: { slug: string; name: string };
-  };
-  session: { status: SessionStatus; aal: number };
-  mfa: {
-    policy: 'disabled' | 'enabled' | 'required';
-    allowed_methods: ('totp' | 'email')[];
-    methods: { type: 'totp' | 'email'; created_at: string; last_used_at: string | null }[];
-    recovery_codes_remaining: number;
-  };
-};
 
 /** Listeners told when the session is gone (401), so the app can return to sign-in and back. */
 const sessionLostListeners = new Set<() => void>();

@@ -22,6 +22,12 @@ export function RouterProvider({ children }: { children: ReactNode }) {
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   const navigate = useCallback((to: string, options: { replace?: boolean } = {}) => {
+    // An app's sign-in goes back to the org's issuer, a page the server answers: loaded, not routed.
+    if (to.startsWith('/oidc/')) {
+      if (options.replace) window.location.replace(to);
+      else window.location.assign(to);
+      return;
+    }
     if (options.replace) window.history.replaceState(null, '', to);
     else window.history.pushState(null, '', to);
     const url = new URL(to, window.location.origin);

@@ -1,16 +1,9 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { endSessionByToken, login, logout } from '../../services/auth.ts';
 import type { RouteContext } from '../route-context.ts';
+import { LoginAnswerSchema, LoginBodySchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';
-import {
-  ALL_SESSION_STATUSES,
-  Email,
-  Password,
-  SessionSchema,
-  Slug,
-  VerificationMethodSchema,
-  authErrors,
-} from '../schemas.ts';
+import { ALL_SESSION_STATUSES, authErrors } from '../schemas.ts';
 import {
   authOf,
   clearSessionCookie,
@@ -30,17 +23,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       config: perIpAuthLimit,
       schema: {
         tags: ['auth'],
-        body: Type.Object(
-          { org: Slug, email: Email, password: Password },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({
-            ...SessionSchema.properties,
-            methods: Type.Array(VerificationMethodSchema),
-          }),
-          ...authErrors,
-        },
+        body: LoginBodySchema,
+        response: { 200: LoginAnswerSchema, ...authErrors },
       },
     },
     async (request, reply) => {

@@ -1,8 +1,15 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { disableMethod, regenerateRecoveryCodes } from '../../services/factor-management.ts';
 import type { RouteContext } from '../route-context.ts';
+import { IssuedRecoveryCodesSchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';
-import { authErrors, emptyBodyAsObject, ErrorSchema, WithVerificationBody } from '../schemas.ts';
+import {
+  authErrors,
+  emptyBodyAsObject,
+  ErrorSchema,
+  MfaMethodSchema,
+  WithVerificationBody,
+} from '../schemas.ts';
 import { authOf, requestOrigin, requireSession } from '../session.ts';
 
 /** Managing the methods one has: a fully signed-in session and, when MFA applies, a fresh code. */
@@ -18,7 +25,7 @@ export const meFactorRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       preValidation: emptyBodyAsObject,
       schema: {
         tags: ['me'],
-        params: Type.Object({ method: Type.Union([Type.Literal('totp'), Type.Literal('email')]) }),
+        params: Type.Object({ method: MfaMethodSchema }),
         body: WithVerificationBody,
         response: { 204: Type.Null(), 409: ErrorSchema, ...authErrors },
       },
@@ -42,11 +49,7 @@ export const meFactorRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       schema: {
         tags: ['me'],
         body: WithVerificationBody,
-        response: {
-          200: Type.Object({ recovery_codes: Type.Array(Type.String()) }),
-          409: ErrorSchema,
-          ...authErrors,
-        },
+        response: { 200: IssuedRecoveryCodesSchema, 409: ErrorSchema, ...authErrors },
       },
     },
     async (request, reply) => {

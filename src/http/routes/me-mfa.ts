@@ -1,18 +1,16 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { confirmEmailSetup, startEmailSetup } from '../../services/email-enrollment.ts';
-import { confirmTotpSetup, startTotpSetup } from '../../services/totp-enrollment.ts';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { confirmEmailSetup, startEmailSetup } from '../../services/mfa/email/enrollment.ts';
+import { confirmTotpSetup, startTotpSetup } from '../../services/mfa/totp/enrollment.ts';
 import type { RouteContext } from '../route-context.ts';
-import { sendFailure } from '../error-status.ts';
 import {
-  authErrors,
-  Code,
-  emptyBodyAsObject,
-  ErrorSchema,
-  WithVerificationBody,
-} from '../schemas.ts';
+  CodeSentSchema,
+  ConfirmSetupBodySchema,
+  IssuedRecoveryCodesSchema,
+  TotpSetupSchema,
+} from '../contract.ts';
+import { sendFailure } from '../error-status.ts';
+import { authErrors, emptyBodyAsObject, ErrorSchema, WithVerificationBody } from '../schemas.ts';
 import { authOf, requestOrigin, requireSession, setSessionCookie } from '../session.ts';
-
-const RecoveryCodes = Type.Object({ recovery_codes: Type.Array(Type.String()) });
 
 /** The user's own factors. A session in enrollment may use these routes, and only these. */
 export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
@@ -28,8 +26,8 @@ export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       {
         schema: {
           tags: ['me'],
-          body: Type.Object({ code: Code }, { additionalProperties: false }),
-          response: { 200: RecoveryCodes, 409: ErrorSchema, ...authErrors },
+          body: ConfirmSetupBodySchema,
+          response: { 200: IssuedRecoveryCodesSchema, 409: ErrorSchema, ...authErrors },
         },
       },
       async (request, reply) => {
@@ -53,14 +51,7 @@ export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       schema: {
         tags: ['me'],
         body: WithVerificationBody,
-        response: {
-          200: Type.Object({
-            secret: Type.String(),
-            otpauth_uri: Type.String(),
-            qr_svg: Type.String(),
-          }),
-          ...authErrors,
-        },
+        response: { 200: TotpSetupSchema, ...authErrors },
       },
     },
     async (request, reply) => {
@@ -87,11 +78,7 @@ export const meMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       schema: {
         tags: ['me'],
         body: WithVerificationBody,
-        response: {
-          202: Type.Object({ expires_at: Type.String() }),
-          503: ErrorSchema,
-          ...authErrors,
-        },
+        response: { 202: CodeSentSchema, 503: ErrorSchema, ...authErrors },
       },
     },
     async (request, reply) => {

@@ -1,8 +1,9 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { changePassword } from '../../services/password-change.ts';
 import type { RouteContext } from '../route-context.ts';
+import { ChangePasswordBodySchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';
-import { Password, VerificationSchema, authErrors } from '../schemas.ts';
+import { authErrors } from '../schemas.ts';
 import { authOf, requestOrigin, requireSession, setSessionCookie } from '../session.ts';
 
 /** User Settings → Change Password, with the "Verification Required" step in the same request. */
@@ -16,14 +17,7 @@ export const mePasswordRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     {
       schema: {
         tags: ['me'],
-        body: Type.Object(
-          {
-            current_password: Password,
-            new_password: Password,
-            verification: Type.Optional(VerificationSchema),
-          },
-          { additionalProperties: false },
-        ),
+        body: ChangePasswordBodySchema,
         response: { 204: Type.Null(), ...authErrors },
       },
     },

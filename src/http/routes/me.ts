@@ -1,38 +1,10 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RouteContext } from '../route-context.ts';
 import { allowedMethods } from '../../core/mfa-policy.ts';
 import { activeFactorsOf, orgMfaOf } from '../../services/mfa-state.ts';
-import {
-  ALL_SESSION_STATUSES,
-  OrgSchema,
-  SessionSchema,
-  UserSchema,
-  authErrors,
-} from '../schemas.ts';
+import { MeSchema } from '../contract.ts';
+import { ALL_SESSION_STATUSES, authErrors } from '../schemas.ts';
 import { authOf, requireSession } from '../session.ts';
-
-const MethodName = Type.Union([Type.Literal('totp'), Type.Literal('email')]);
-
-const MeSchema = Type.Object({
-  user: Type.Object({ ...UserSchema.properties, org: OrgSchema }),
-  session: SessionSchema,
-  mfa: Type.Object({
-    policy: Type.Union([
-      Type.Literal('disabled'),
-      Type.Literal('enabled'),
-      Type.Literal('required'),
-    ]),
-    allowed_methods: Type.Array(MethodName),
-    methods: Type.Array(
-      Type.Object({
-        type: MethodName,
-        created_at: Type.String(),
-        last_used_at: Type.Union([Type.String(), Type.Null()]),
-      }),
-    ),
-    recovery_codes_remaining: Type.Integer(),
-  }),
-});
 
 export const meRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { deps, cookie }) => {
   requireSession(app, deps, cookie, { statuses: ALL_SESSION_STATUSES });
@@ -52,6 +24,11 @@ export const meRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { d
           org: { slug: org.slug, name: org.name },
         },
         session: { status: session.status, aal: session.aal },
+        authentication: {
+          auth_time: session.auth_time.toISOString(),
+          acr: session.acr,
+          amr: session.amr,
+        },
         mfa: {
           policy: org.mfa_policy,
           allowed_methods: allowedMethods(orgMfaOf(org)),

@@ -1,12 +1,14 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { sendVerificationCode } from '../../services/factor-management.ts';
+import { sendChallenge } from '../../services/mfa/challenge.ts';
 import { completeMfaLogin } from '../../services/mfa-login.ts';
 import type { RouteContext } from '../route-context.ts';
+import { CodeSentSchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';
 import {
   ALL_SESSION_STATUSES,
   ErrorSchema,
   SessionSchema,
+  VerificationMethodSchema,
   VerificationSchema,
   authErrors,
 } from '../schemas.ts';
@@ -39,21 +41,18 @@ export const mfaVerifyRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     },
   );
 
+  /** Sends what a method's answer needs (an emailed code); /auth/verification/email as before. */
   app.post(
-    '/auth/verification/email',
+    '/auth/verification/:method',
     {
       schema: {
         tags: ['auth'],
-        response: {
-          202: Type.Object({ expires_at: Type.String() }),
-          409: ErrorSchema,
-          503: ErrorSchema,
-          ...authErrors,
-        },
+        params: Type.Object({ method: VerificationMethodSchema }),
+        response: { 202: CodeSentSchema, 409: ErrorSchema, 503: ErrorSchema, ...authErrors },
       },
     },
     async (request, reply) => {
-      const result = await sendVerificationCode(deps, authOf(request));
+      const result = await sendChallenge(deps, authOf(request), request.params.method);
       if (!result.ok) return sendFailure(reply, result);
       return reply.code(202).send({ expires_at: result.value.expiresAt.toISOString() });
     },

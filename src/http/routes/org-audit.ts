@@ -1,15 +1,11 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { listAuditEvents } from '../../store/audit.ts';
 import type { RouteContext } from '../route-context.ts';
+import { AuditPageSchema } from '../contract.ts';
 import { sendError } from '../error-status.ts';
 import { PageQuery, pageOf, readPage } from '../pagination.ts';
 import { Uuid, authErrors } from '../schemas.ts';
 import { authOf, requireSession } from '../session.ts';
-
-const Person = Type.Union([
-  Type.Object({ id: Type.String(), email: Type.Union([Type.String(), Type.Null()]) }),
-  Type.Null(),
-]);
 
 /** The org's security events, newest first. */
 export const orgAuditRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
@@ -30,24 +26,7 @@ export const orgAuditRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
           },
           { additionalProperties: false },
         ),
-        response: {
-          200: Type.Object({
-            events: Type.Array(
-              Type.Object({
-                id: Type.String(),
-                type: Type.String(),
-                actor: Person,
-                target: Person,
-                ip: Type.Union([Type.String(), Type.Null()]),
-                user_agent: Type.Union([Type.String(), Type.Null()]),
-                details: Type.Record(Type.String(), Type.Unknown()),
-                created_at: Type.String(),
-              }),
-            ),
-            next_cursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...authErrors,
-        },
+        response: { 200: AuditPageSchema, ...authErrors },
       },
     },
     async (request, reply) => {

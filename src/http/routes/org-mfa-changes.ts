@@ -1,9 +1,17 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { setAllowedMethods } from '../../services/org-methods.ts';
 import { confirmPolicyWeakening, requestPolicyWeakening } from '../../services/org-mfa-weaken.ts';
 import type { RouteContext } from '../route-context.ts';
+import {
+  AllowedMethodsBodySchema,
+  AllowedMethodsChangedSchema,
+  ConfirmWeakeningBodySchema,
+  PolicyWeakenedSchema,
+  WeakenPolicyBodySchema,
+  WeakeningRequestedSchema,
+} from '../contract.ts';
 import { sendFailure } from '../error-status.ts';
-import { Code, ErrorSchema, Uuid, VerificationSchema, authErrors } from '../schemas.ts';
+import { ErrorSchema, authErrors } from '../schemas.ts';
 import { authOf, requestOrigin, requireSession } from '../session.ts';
 
 const errors = { 409: ErrorSchema, 503: ErrorSchema, ...authErrors };
@@ -20,14 +28,8 @@ export const orgMfaChangeRoutes: FastifyPluginAsyncTypebox<RouteContext> = async
     {
       schema: {
         tags: ['org'],
-        body: Type.Object(
-          { policy: Type.Union([Type.Literal('disabled'), Type.Literal('enabled')]) },
-          { additionalProperties: false },
-        ),
-        response: {
-          202: Type.Object({ request_id: Type.String(), expires_at: Type.String() }),
-          ...errors,
-        },
+        body: WeakenPolicyBodySchema,
+        response: { 202: WeakeningRequestedSchema, ...errors },
       },
     },
     async (request, reply) => {
@@ -49,11 +51,8 @@ export const orgMfaChangeRoutes: FastifyPluginAsyncTypebox<RouteContext> = async
     {
       schema: {
         tags: ['org'],
-        body: Type.Object({ request_id: Uuid, code: Code }, { additionalProperties: false }),
-        response: {
-          200: Type.Object({ policy: Type.String() }),
-          ...errors,
-        },
+        body: ConfirmWeakeningBodySchema,
+        response: { 200: PolicyWeakenedSchema, ...errors },
       },
     },
     async (request, reply) => {
@@ -73,29 +72,24 @@ export const orgMfaChangeRoutes: FastifyPluginAsyncTypebox<RouteContext> = async
     {
       schema: {
         tags: ['org'],
-        body: Type.Object(
-          {
-            totp: Type.Boolean(),
-            email: Type.Boolean(),
-            verification: Type.Optional(VerificationSchema),
-            confirm_stranded_users: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({
-            methods: Type.Object({ totp: Type.Boolean(), email: Type.Boolean() }),
-          }),
-          ...errors,
-        },
+        body: AllowedMethodsBodySchema,
+        response: { 200: AllowedMethodsChangedSchema, ...errors },
       },
     },
     async (request, reply) => {
-      const { confirm_stranded_users: confirmStrandedUsers, ...methods } = request.body;
+      const {
+        confirm_stranded_users: confirmStrandedUsers,
+        verification,
+        ...methods
+      } = request.body;
       const result = await setAllowedMethods(
         deps,
         authOf(request),
-        { ...methods, ...(confirmStrandedUsers === undefined ? {} : { confirmStrandedUsers }) },
+        {
+          methods,
+          ...(verification === undefined ? {} : { verification }),
+          ...(confirmStrandedUsers === undefined ? {} : { confirmStrandedUsers }),
+        },
         requestOrigin(request),
       );
       if (!result.ok) return sendFailure(reply, result);

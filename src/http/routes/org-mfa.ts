@@ -1,15 +1,10 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { describeOrgMfa, strengthenMfaPolicy } from '../../services/org-mfa.ts';
 import type { RouteContext } from '../route-context.ts';
+import { OrgMfaSchema, PolicyStrengthenedSchema, StrengthenPolicyBodySchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';
 import { authErrors } from '../schemas.ts';
 import { authOf, requestOrigin, requireSession, setSessionCookie } from '../session.ts';
-
-const Policy = Type.Union([
-  Type.Literal('disabled'),
-  Type.Literal('enabled'),
-  Type.Literal('required'),
-]);
 
 /** The org admin's MFA settings. */
 export const orgMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
@@ -23,15 +18,7 @@ export const orgMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     {
       schema: {
         tags: ['org'],
-        response: {
-          200: Type.Object({
-            policy: Policy,
-            methods: Type.Object({ totp: Type.Boolean(), email: Type.Boolean() }),
-            users_total: Type.Integer(),
-            users_enrolled: Type.Integer(),
-          }),
-          ...authErrors,
-        },
+        response: { 200: OrgMfaSchema, ...authErrors },
       },
     },
     async (request) => {
@@ -50,17 +37,8 @@ export const orgMfaRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     {
       schema: {
         tags: ['org'],
-        body: Type.Object(
-          {
-            policy: Policy,
-            sessions: Type.Union([Type.Literal('invalidate'), Type.Literal('keep')]),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({ policy: Policy, session: Type.Object({ status: Type.String() }) }),
-          ...authErrors,
-        },
+        body: StrengthenPolicyBodySchema,
+        response: { 200: PolicyStrengthenedSchema, ...authErrors },
       },
     },
     async (request, reply) => {

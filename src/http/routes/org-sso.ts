@@ -7,24 +7,10 @@ import {
   testSsoConnection,
 } from '../../services/sso-config.ts';
 import type { RouteContext } from '../route-context.ts';
+import { SsoSettingsBodySchema, SsoSettingsSchema, SsoTestedSchema } from '../contract.ts';
 import { sendError, sendFailure } from '../error-status.ts';
-import {
-  authErrors,
-  emptyBodyAsObject,
-  ErrorSchema,
-  VerificationSchema,
-  WithVerificationBody,
-} from '../schemas.ts';
+import { authErrors, emptyBodyAsObject, ErrorSchema, WithVerificationBody } from '../schemas.ts';
 import { authOf, requestOrigin, requireSession } from '../session.ts';
-
-const Settings = Type.Object({
-  issuer: Type.String(),
-  client_id: Type.String(),
-  allowed_domains: Type.Array(Type.String()),
-  create_users: Type.Boolean(),
-  redirect_uri: Type.String(),
-  start_url: Type.String(),
-});
 
 const errors = { 404: ErrorSchema, 409: ErrorSchema, 502: ErrorSchema, ...authErrors };
 
@@ -37,7 +23,7 @@ export const orgSsoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
 
   app.get(
     '/org/sso',
-    { schema: { tags: ['org'], response: { 200: Settings, ...errors } } },
+    { schema: { tags: ['org'], response: { 200: SsoSettingsSchema, ...errors } } },
     async (request, reply) => {
       const settings = await readSsoSettings(deps, authOf(request));
       if (!settings) return sendError(reply, 'sso_not_configured');
@@ -57,17 +43,7 @@ export const orgSsoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     {
       schema: {
         tags: ['org'],
-        body: Type.Object(
-          {
-            issuer: Type.String({ minLength: 1, maxLength: 500 }),
-            client_id: Type.String({ minLength: 1, maxLength: 500 }),
-            client_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
-            allowed_domains: Type.Array(Type.String({ maxLength: 253 }), { maxItems: 50 }),
-            create_users: Type.Boolean(),
-            verification: Type.Optional(VerificationSchema),
-          },
-          { additionalProperties: false },
-        ),
+        body: SsoSettingsBodySchema,
         response: { 204: Type.Null(), ...errors },
       },
     },
@@ -119,7 +95,7 @@ export const orgSsoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     {
       schema: {
         tags: ['org'],
-        response: { 200: Type.Object({ issuer: Type.String() }), ...errors },
+        response: { 200: SsoTestedSchema, ...errors },
       },
     },
     async (request, reply) => {

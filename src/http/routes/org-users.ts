@@ -3,27 +3,16 @@ import { createUserAsAdmin } from '../../services/accounts.ts';
 import { resetUserMfa } from '../../services/mfa-reset.ts';
 import { listOrgUsers } from '../../store/org-users.ts';
 import type { RouteContext } from '../route-context.ts';
+import {
+  CreateUserBodySchema,
+  MfaStatusSchema,
+  UserCreatedSchema,
+  UsersPageSchema,
+} from '../contract.ts';
 import { sendError, sendFailure } from '../error-status.ts';
 import { PageQuery, pageOf, readPage } from '../pagination.ts';
-import {
-  authErrors,
-  Email,
-  emptyBodyAsObject,
-  ErrorSchema,
-  Name,
-  Password,
-  Role,
-  UserSchema,
-  VerificationSchema,
-  WithVerificationBody,
-} from '../schemas.ts';
+import { authErrors, emptyBodyAsObject, ErrorSchema, WithVerificationBody } from '../schemas.ts';
 import { authOf, requestOrigin, requireSession } from '../session.ts';
-
-const MfaStatus = Type.Union([
-  Type.Literal('enrolled'),
-  Type.Literal('not_enrolled'),
-  Type.Literal('sso'),
-]);
 
 /** System → Users: the org's users with their MFA status; creating users; Reset MFA. */
 export const orgUserRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
@@ -38,16 +27,10 @@ export const orgUserRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       schema: {
         tags: ['org'],
         querystring: Type.Object(
-          { ...PageQuery, mfa: Type.Optional(MfaStatus) },
+          { ...PageQuery, mfa: Type.Optional(MfaStatusSchema) },
           { additionalProperties: false },
         ),
-        response: {
-          200: Type.Object({
-            users: Type.Array(Type.Object({ ...UserSchema.properties, mfa: MfaStatus })),
-            next_cursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...authErrors,
-        },
+        response: { 200: UsersPageSchema, ...authErrors },
       },
     },
     async (request, reply) => {
@@ -78,18 +61,8 @@ export const orgUserRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
     {
       schema: {
         tags: ['org'],
-        body: Type.Object(
-          {
-            email: Email,
-            name: Name,
-            role: Role,
-            password: Type.Optional(Password),
-            sso: Type.Optional(Type.Boolean()),
-            verification: Type.Optional(VerificationSchema),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Type.Object({ user: UserSchema }), 409: ErrorSchema, ...authErrors },
+        body: CreateUserBodySchema,
+        response: { 201: UserCreatedSchema, 409: ErrorSchema, ...authErrors },
       },
     },
     async (request, reply) => {

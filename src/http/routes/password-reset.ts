@@ -1,8 +1,9 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { completePasswordReset, requestPasswordReset } from '../../services/password-reset.ts';
 import type { RouteContext } from '../route-context.ts';
+import { ForgotPasswordBodySchema, ResetPasswordBodySchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';
-import { Email, Password, Slug, commonErrors } from '../schemas.ts';
+import { commonErrors } from '../schemas.ts';
 import { requestOrigin } from '../session.ts';
 
 /** Forgot password: public routes, limited per address like sign-in. */
@@ -16,7 +17,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteContext> = asyn
       config: perIpAuthLimit,
       schema: {
         tags: ['auth'],
-        body: Type.Object({ org: Slug, email: Email }, { additionalProperties: false }),
+        body: ForgotPasswordBodySchema,
         response: { 202: Type.Null(), ...commonErrors },
       },
     },
@@ -37,10 +38,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<RouteContext> = asyn
       config: perIpAuthLimit,
       schema: {
         tags: ['auth'],
-        body: Type.Object(
-          { token: Type.String({ minLength: 1, maxLength: 200 }), new_password: Password },
-          { additionalProperties: false },
-        ),
+        body: ResetPasswordBodySchema,
         response: { 204: Type.Null(), ...commonErrors },
       },
     },

@@ -1,9 +1,10 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { startSession } from '../../services/auth.ts';
 import { completeSetup, setupIsOpen } from '../../services/setup.ts';
 import type { RouteContext } from '../route-context.ts';
+import { SetupBodySchema, SetupDoneSchema, SetupStatusSchema } from '../contract.ts';
 import { sendError } from '../error-status.ts';
-import { Email, ErrorSchema, Name, Password, Slug, commonErrors } from '../schemas.ts';
+import { ErrorSchema, commonErrors } from '../schemas.ts';
 import { requestOrigin, setSessionCookie } from '../session.ts';
 
 /** First run: the setup link printed at start-up creates the first org and its admin. */
@@ -13,7 +14,7 @@ export const setupRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
 ) => {
   app.get(
     '/setup',
-    { schema: { tags: ['setup'], response: { 200: Type.Object({ open: Type.Boolean() }) } } },
+    { schema: { tags: ['setup'], response: { 200: SetupStatusSchema } } },
     async () => ({ open: await setupIsOpen(deps) }),
   );
 
@@ -23,22 +24,8 @@ export const setupRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       config: perIpAuthLimit,
       schema: {
         tags: ['setup'],
-        body: Type.Object(
-          {
-            token: Type.String({ minLength: 1, maxLength: 200 }),
-            org: Type.Object({ slug: Slug, name: Name }, { additionalProperties: false }),
-            admin: Type.Object(
-              { email: Email, name: Name, password: Password },
-              { additionalProperties: false },
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          201: Type.Object({ org: Type.Object({ slug: Type.String(), name: Type.String() }) }),
-          409: ErrorSchema,
-          ...commonErrors,
-        },
+        body: SetupBodySchema,
+        response: { 201: SetupDoneSchema, 409: ErrorSchema, ...commonErrors },
       },
     },
     async (request, reply) => {
@@ -51,7 +38,13 @@ export const setupRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       // A new org starts with MFA disabled, so its admin is fully signed in.
       const signedIn = await startSession(
         deps,
-        { user, org: newOrg, status: 'authenticated', aal: 1 },
+        {
+          user,
+          org: newOrg,
+          status: 'authenticated',
+          aal: 1,
+          authentication: { method: 'password' },
+        },
         origin,
       );
       setSessionCookie(reply, cookie, signedIn.token);

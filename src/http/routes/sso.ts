@@ -3,10 +3,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SSO_STATE_SECONDS } from '../../core/limits.ts';
 import { RETURN_PATH_MAX_LENGTH, consoleReturnPath } from '../../core/return-path.ts';
 import { hashToken } from '../../core/tokens.ts';
-import { resolveSession } from '../../services/auth.ts';
+import { endSessionByToken, resolveSession } from '../../services/auth.ts';
 import { completeSsoLogin, ssoAvailable, startSsoLogin } from '../../services/sso-login.ts';
 import { ssoStartPath } from '../../services/sso-paths.ts';
 import type { RouteContext } from '../route-context.ts';
+import { SsoAvailabilitySchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';
 import { ErrorSchema, Slug } from '../schemas.ts';
 import { requestOrigin, sessionToken, setSessionCookie, type CookieSettings } from '../session.ts';
@@ -102,7 +103,7 @@ export const ssoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       schema: {
         tags: ['auth'],
         params: Type.Object({ org: Slug }),
-        response: { 200: Type.Object({ enabled: Type.Boolean(), start_url: Type.String() }) },
+        response: { 200: SsoAvailabilitySchema },
       },
     },
     async (request) => ({
@@ -128,6 +129,9 @@ export const ssoRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       );
       if (!result.ok) return redirectWithError(request, reply, returnTo, result.error);
       if (result.value.purpose === 'login') {
+        // Whatever session the browser had is dead after a sign-in, as after /auth/login.
+        const previous = sessionToken(request, cookie);
+        if (previous) await endSessionByToken(deps, previous);
         setSessionCookie(reply, cookie, result.value.signedIn.token);
         return reply.redirect('/', 302);
       }

@@ -3,7 +3,7 @@ import { api } from '../api.ts';
 import { Link, useRouter } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
-/** The signed-in frame: the left panel of the seeds (User Settings, Account Settings, System). */
+/** The signed-in frame: a left panel with User Settings, Account Settings and System. */
 export function Layout({ title, children }: { title: string; children: ReactNode }) {
   const { me, signedOut } = useSession();
   const { navigate } = useRouter();
@@ -12,7 +12,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
   const isAdmin = me.user.role === 'admin';
 
   async function signOut() {
-    await api('POST', '/auth/logout');
+    await api<null>('POST', '/auth/logout');
     signedOut();
     navigate('/sign-in', { replace: true });
   }

@@ -3,7 +3,7 @@ import { Button, Notice } from './fields.tsx';
 
 /**
  * The 10 recovery codes, shown once: copy, download, and an explicit "I have saved these codes"
- * before the user may go on (seed 004: "Copy and store them securely").
+ * before the user may go on: they are the way back in when the other methods are lost.
  */
 export function RecoveryCodes({
   codes,

@@ -1,5 +1,11 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, type ApiError, type Verification, type VerificationMethod } from '../api.ts';
+import {
+  api,
+  type ApiError,
+  type CodeSent,
+  type Verification,
+  type VerificationMethod,
+} from '../api.ts';
 import { Dialog } from './dialog.tsx';
 import { Button, CodeInput, Notice } from './fields.tsx';
 
@@ -35,7 +41,7 @@ export function describeError(error: ApiError): string {
 }
 
 /**
- * Seed 004's verification step: one method → its code; two → the user chooses; a recovery code is
+ * The verification step: one method → its code; two → the user chooses; a recovery code is
  * always possible when some are left. Used at sign-in and, in a modal, for sensitive actions.
  */
 export function VerificationForm({
@@ -101,7 +107,7 @@ export function VerificationForm({
 
   async function sendEmailCode() {
     setError(null);
-    const result = await api<{ expires_at: string }>('POST', '/auth/verification/email');
+    const result = await api<CodeSent>('POST', '/auth/verification/email');
     if (!result.ok) return setError(describeError(result.error));
     setSentAt(Date.now());
     setNow(Date.now());

@@ -1,13 +1,14 @@
 import { useCallback, useEffect, useState } from 'react';
+import type { OrgMfa } from '../api.ts';
 import { Button, Notice } from '../components/fields.tsx';
 import { Layout } from '../components/layout.tsx';
 import { useSession } from '../session.tsx';
 import { MethodsPanel } from './admin/methods-panel.tsx';
-import { getOrgMfa, type OrgMfa } from './admin/org-mfa.ts';
+import { getOrgMfa } from './admin/org-mfa.ts';
 import { PolicyPanel } from './admin/policy-panel.tsx';
 import './admin/admin.css';
 
-/** Account Settings → Security (seeds 000 and 004): the org's MFA policy and allowed methods. */
+/** Account Settings → Security: the org's MFA policy and allowed methods. */
 export function AdminSecurityScreen() {
   const { me } = useSession();
   const [orgMfa, setOrgMfa] = useState<OrgMfa | null>(null);

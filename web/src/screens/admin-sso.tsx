@@ -1,23 +1,21 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, type ApiError, type Verification } from '../api.ts';
+import {
+  api,
+  type ApiError,
+  type SsoSettings,
+  type SsoSettingsBody,
+  type SsoTested,
+  type Verification,
+} from '../api.ts';
 import { Button, Field, Notice } from '../components/fields.tsx';
 import { Layout } from '../components/layout.tsx';
 import { useStepUp } from '../components/verification.tsx';
-
-type Settings = {
-  issuer: string;
-  client_id: string;
-  allowed_domains: string[];
-  create_users: boolean;
-  redirect_uri: string;
-  start_url: string;
-};
 
 type Message = { kind: 'success' | 'error'; text: string } | null;
 
 /** Account Settings → Single sign-on: the org's OpenID Connect identity provider. */
 export function AdminSsoScreen() {
-  const [settings, setSettings] = useState<Settings | null | undefined>(undefined);
+  const [settings, setSettings] = useState<SsoSettings | null | undefined>(undefined);
   const [issuer, setIssuer] = useState('');
   const [clientId, setClientId] = useState('');
   const [clientSecret, setClientSecret] = useState('');
@@ -27,7 +25,7 @@ export function AdminSsoScreen() {
   const [busy, setBusy] = useState(false);
 
   async function load() {
-    const result = await api<Settings>('GET', '/org/sso');
+    const result = await api<SsoSettings>('GET', '/org/sso');
     const loaded = result.ok ? result.data : null;
     setSettings(loaded);
     setIssuer(loaded?.issuer ?? '');
@@ -47,7 +45,7 @@ export function AdminSsoScreen() {
       allowed_domains: domains.split(/[\s,]+/).filter(Boolean),
       create_users: createUsers,
       ...(verification ? { verification } : {}),
-    }),
+    } satisfies SsoSettingsBody),
   );
   const remove = useStepUp<null>((verification?: Verification) =>
     api<null>('POST', '/org/sso/remove', verification ? { verification } : {}),
@@ -77,7 +75,7 @@ export function AdminSsoScreen() {
 
   async function test() {
     setMessage(null);
-    const result = await api<{ issuer: string }>('POST', '/org/sso/test');
+    const result = await api<SsoTested>('POST', '/org/sso/test');
     show(result, result.ok ? `The identity provider answers as ${result.data.issuer}.` : '');
   }
 

@@ -1,14 +1,13 @@
 import { useEffect, useId, useState } from 'react';
-import { api } from '../api.ts';
+import { api, type AuditPage, type OrgUser } from '../api.ts';
 import { Button, Notice } from '../components/fields.tsx';
 import { Layout } from '../components/layout.tsx';
-import { EVENT_LABELS, type AuditEvent } from './admin/audit-format.ts';
+import { EVENT_LABELS } from './admin/audit-format.ts';
 import { AuditTable } from './admin/audit-table.tsx';
 import { Pager, useCursorStack } from './admin/pager.tsx';
-import { listUsers, type OrgUser } from './admin/users-api.ts';
+import { listUsers } from './admin/users-api.ts';
 import './admin/admin.css';
 
-type AuditPage = { events: AuditEvent[]; next_cursor: string | null };
 const EVENT_TYPES = Object.entries(EVENT_LABELS).sort((a, b) => a[1].localeCompare(b[1]));
 
 /** Audit log: the org's security events, newest first, filtered by type and user. */

@@ -50,8 +50,8 @@ export function forgetMethods(): void {
 }
 
 /**
- * Seed 004 / DESIGN rule 4, from the profile: each active method the org allows, then recovery
- * codes when some are left.
+ * What the user may verify with, from the profile: each active method the org allows, then
+ * recovery codes when some are left (a method the org turned off is not offered).
  */
 export function methodsFromMe(me: Me): VerificationMethod[] {
   if (me.mfa.policy === 'disabled' || me.user.sso) return [];
@@ -113,7 +113,7 @@ export async function signOut(
   signedOut: () => void,
   navigate: (to: string, options?: { replace?: boolean }) => void,
 ): Promise<void> {
-  await api('POST', '/auth/logout');
+  await api<null>('POST', '/auth/logout');
   forgetMethods();
   forgetSession();
   signedOut();

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, type ApiError } from '../api.ts';
+import { api, type ApiError, type ChangePasswordBody } from '../api.ts';
 import { Button, Field, Notice } from '../components/fields.tsx';
 import { Layout } from '../components/layout.tsx';
 import { useStepUp } from '../components/verification.tsx';
@@ -11,8 +11,7 @@ type Outcome = { kind: 'success' | 'error' | 'info'; text: string };
 const SUCCESS = 'Your password was changed. Your other sessions were signed out.';
 
 /**
- * User Settings → Change Password (seed 004, "How MFA Works When Changing a Password"): current
- * and new password, Save Changes, then the "Verification Required" modal when MFA applies.
+ * User Settings → Change Password: current and new password, Save Changes, then the "Verification Required" modal when MFA applies.
  */
 export function ChangePasswordScreen() {
   const { me, refresh } = useSession();
@@ -30,7 +29,7 @@ export function ChangePasswordScreen() {
       current_password: current,
       new_password: next,
       ...(verification ? { verification } : {}),
-    }),
+    } satisfies ChangePasswordBody),
   );
 
   useEffect(() => {

@@ -1,5 +1,12 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { api, type Me, type Verification } from '../api.ts';
+import {
+  api,
+  type CodeSent,
+  type Me,
+  type MfaMethod,
+  type TotpSetup,
+  type Verification,
+} from '../api.ts';
 import { Button, Notice } from '../components/fields.tsx';
 import { CardPage } from '../components/layout.tsx';
 import { RecoveryCodes } from '../components/recovery-codes.tsx';
@@ -7,19 +14,19 @@ import { METHOD_LABELS, describeError, useStepUp } from '../components/verificat
 import { Link, useRouter } from '../router.tsx';
 import { homeFor, useSession } from '../session.tsx';
 import { safeNext, signOut } from './auth-flow.ts';
-import { ChooseMethod, type EnrollMethod } from './enroll/choose-method.tsx';
+import { ChooseMethod } from './enroll/choose-method.tsx';
 import { EmailStep } from './enroll/email-step.tsx';
-import { TotpStep, type TotpSetup } from './enroll/totp-step.tsx';
+import { TotpStep } from './enroll/totp-step.tsx';
 import './sign-in-flows.css';
 
 type Step =
   | { kind: 'choose' }
   | { kind: 'totp'; setup: TotpSetup }
   | { kind: 'email'; sentAt: number }
-  | { kind: 'codes'; method: EnrollMethod; codes: string[] };
+  | { kind: 'codes'; method: MfaMethod; codes: string[] };
 
 /** The methods this user may still set up: allowed by the org and not active yet. */
-function availableMethods(me: Me): EnrollMethod[] {
+function availableMethods(me: Me): MfaMethod[] {
   if (me.user.sso || me.mfa.policy === 'disabled') return [];
   return me.mfa.allowed_methods.filter((m) => !me.mfa.methods.some((f) => f.type === m));
 }
@@ -46,11 +53,11 @@ export function EnrollScreen() {
     api<TotpSetup>('POST', '/me/mfa/totp/setup', setupBody(verification)),
   );
   const email = useStepUp((verification?: Verification) =>
-    api<{ expires_at: string }>('POST', '/me/mfa/email/setup', setupBody(verification)),
+    api<CodeSent>('POST', '/me/mfa/email/setup', setupBody(verification)),
   );
 
   /** Starts a method's setup (stepping up when the server asks); an error message, or null. */
-  async function begin(method: EnrollMethod): Promise<string | null> {
+  async function begin(method: MfaMethod): Promise<string | null> {
     if (method === 'totp') {
       const result = await totp.run('set up an authenticator app');
       if (result === null) return 'Verification cancelled. Choose Continue to try again.';
@@ -65,7 +72,7 @@ export function EnrollScreen() {
     return null;
   }
 
-  async function choose(method: EnrollMethod) {
+  async function choose(method: MfaMethod) {
     setBusy(true);
     setError(null);
     const failure = await begin(method);

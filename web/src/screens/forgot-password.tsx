@@ -1,5 +1,5 @@
 import { useRef, useState, type FormEvent } from 'react';
-import { api } from '../api.ts';
+import { api, type ForgotPasswordBody } from '../api.ts';
 import { Button, Field, Notice } from '../components/fields.tsx';
 import { CardPage } from '../components/layout.tsx';
 import { Link, useRouter } from '../router.tsx';
@@ -34,7 +34,10 @@ export function ForgotPasswordScreen() {
     }
     setBusy(true);
     const slug = org.trim().toLowerCase();
-    const result = await api('POST', '/auth/password/forgot', { org: slug, email: email.trim() });
+    const result = await api<null>('POST', '/auth/password/forgot', {
+      org: slug,
+      email: email.trim(),
+    } satisfies ForgotPasswordBody);
     setBusy(false);
     if (result.ok) {
       rememberOrg(slug); // for the sign-in after the reset link

@@ -1,5 +1,5 @@
 import { useRef, useState, type FormEvent } from 'react';
-import { api } from '../api.ts';
+import { api, type ResetPasswordBody } from '../api.ts';
 import { Button, Field, Notice } from '../components/fields.tsx';
 import { CardPage } from '../components/layout.tsx';
 import { Link } from '../router.tsx';
@@ -28,6 +28,7 @@ export function ResetPasswordScreen() {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    if (!token) return; // the form is shown only with a token
     const found: Partial<Record<FieldName, string>> = {};
     if ([...password].length < 8) found.password = 'Use at least 8 characters.';
     else if (confirm !== password) found.confirm = 'The two passwords are not the same.';
@@ -37,7 +38,10 @@ export function ResetPasswordScreen() {
     if (firstInvalid) return focusField(firstInvalid);
 
     setBusy(true);
-    const result = await api('POST', '/auth/password/reset', { token, new_password: password });
+    const result = await api<null>('POST', '/auth/password/reset', {
+      token,
+      new_password: password,
+    } satisfies ResetPasswordBody);
     setBusy(false);
     if (result.ok) {
       setPassword('');

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api } from '../api.ts';
+import { api, type SetupBody, type SetupDone, type SetupStatus } from '../api.ts';
 import { Button, Field, Notice } from '../components/fields.tsx';
 import { CardPage } from '../components/layout.tsx';
 import { Link, useRouter } from '../router.tsx';
@@ -44,7 +44,7 @@ export function SetupScreen() {
 
   useEffect(() => {
     let live = true;
-    void api<{ open: boolean }>('GET', '/setup').then((result) => {
+    void api<SetupStatus>('GET', '/setup').then((result) => {
       if (!live) return;
       if (result.ok) setOpen(result.data.open);
       else setLoadError(result.error.message);
@@ -133,11 +133,11 @@ function SetupForm({ token, onCreated }: { token: string; onCreated(slug: string
     if (firstInvalid) return focusField(firstInvalid);
 
     setBusy(true);
-    const result = await api('POST', '/setup', {
+    const result = await api<SetupDone>('POST', '/setup', {
       token,
       org: { slug, name: orgName.trim() },
       admin: { email: email.trim(), name: adminName.trim(), password },
-    });
+    } satisfies SetupBody);
     if (result.ok) return onCreated(slug);
     setBusy(false);
     const field = FIELD_OF_ERROR[result.error.error];

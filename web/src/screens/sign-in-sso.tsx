@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api } from '../api.ts';
+import { api, type SsoAvailability } from '../api.ts';
 import { Notice } from '../components/fields.tsx';
 
 const SSO_ERRORS: Record<string, string> = {
@@ -33,10 +33,7 @@ export function SsoSignIn({ org }: { org: string }) {
     const slug = org.trim().toLowerCase();
     if (slug.length < 2) return setStartUrl(null);
     const timer = setTimeout(async () => {
-      const result = await api<{ enabled: boolean; start_url: string }>(
-        'GET',
-        `/auth/sso/${encodeURIComponent(slug)}`,
-      );
+      const result = await api<SsoAvailability>('GET', `/auth/sso/${encodeURIComponent(slug)}`);
       setStartUrl(result.ok && result.data.enabled ? result.data.start_url : null);
     }, 300);
     return () => clearTimeout(timer);

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, type ApiError, type SessionStatus, type VerificationMethod } from '../api.ts';
+import { api, type ApiError, type LoginAnswer, type LoginBody } from '../api.ts';
 import { Button, Field, Notice } from '../components/fields.tsx';
 import { CardPage } from '../components/layout.tsx';
 import { Link, useRouter } from '../router.tsx';
@@ -19,7 +19,6 @@ import {
 import { SsoErrorNotice, SsoSignIn } from './sign-in-sso.tsx';
 import './sign-in-flows.css';
 
-type LoginAnswer = { status: SessionStatus; aal: number; methods: VerificationMethod[] };
 type FieldName = 'org' | 'email' | 'password';
 
 function describeLoginError(error: ApiError): string {
@@ -44,10 +43,14 @@ export function SignInScreen() {
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  // A signed-in visitor goes on; anyone else starts afresh (the expired note is said once).
+  // A signed-in visitor goes on, unless sent here to sign in to another org (an app of that org
+  // asked); anyone else starts afresh (the expired note is said once).
   useEffect(() => {
-    if (me?.session.status === 'authenticated') navigate(next ?? homeFor(me), { replace: true });
-    else if (!me) forgetSession();
+    const asked = search.get('org')?.trim().toLowerCase();
+    const sameOrg = !asked || me?.user.org.slug === asked;
+    if (me?.session.status === 'authenticated' && sameOrg) {
+      navigate(next ?? homeFor(me), { replace: true });
+    } else if (!me) forgetSession();
     // Only on arrival: after this screen's own sign-in, submit() decides where to go.
   }, []);
 
@@ -73,7 +76,7 @@ export function SignInScreen() {
       org: slug,
       email: email.trim(),
       password,
-    });
+    } satisfies LoginBody);
     if (!result.ok) {
       setBusy(false);
       setFailure(describeLoginError(result.error));

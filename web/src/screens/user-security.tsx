@@ -7,7 +7,7 @@ import { VerificationMethods } from './user-security/methods.tsx';
 import { RecoveryCodesSection } from './user-security/recovery.tsx';
 
 /**
- * User Settings → Security (seed 004, "User Account: Enable MFA Method"): the signed-in user's
+ * User Settings → Security: the signed-in user's
  * verification methods and recovery codes. SSO users and orgs with MFA disabled get nothing to set.
  */
 export function UserSecurityScreen() {

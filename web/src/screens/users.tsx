@@ -1,28 +1,22 @@
 import { useEffect, useId, useState } from 'react';
+import type { MfaStatus, OrgMfa, OrgUser, UsersPage } from '../api.ts';
 import { Button, Notice } from '../components/fields.tsx';
 import { Layout } from '../components/layout.tsx';
 import { useSession } from '../session.tsx';
 import { AddUserDialog } from './admin/add-user-dialog.tsx';
 import { AdoptionCard } from './admin/adoption-card.tsx';
 import { ConvertToSsoFlow } from './admin/convert-to-sso.tsx';
-import { getOrgMfa, type OrgMfa } from './admin/org-mfa.ts';
+import { getOrgMfa } from './admin/org-mfa.ts';
 import { Pager, useCursorStack } from './admin/pager.tsx';
 import { ResetMfaFlow } from './admin/reset-mfa.tsx';
-import {
-  MFA_LABELS,
-  hasSsoConnection,
-  listUsers,
-  type MfaStatus,
-  type OrgUser,
-  type UsersPage,
-} from './admin/users-api.ts';
+import { MFA_LABELS, hasSsoConnection, listUsers } from './admin/users-api.ts';
 import { UsersTable } from './admin/users-table.tsx';
 import './admin/admin.css';
 
 type Filter = MfaStatus | 'all';
 const FILTERS: Filter[] = ['all', 'enrolled', 'not_enrolled', 'sso'];
 
-/** System → Users (seed 000): who is enrolled, adding users, Reset MFA, Convert to SSO. */
+/** System → Users: who is enrolled, adding users, Reset MFA, Convert to SSO. */
 export function UsersScreen() {
   const { me } = useSession();
   const id = useId();

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, type ApiError, type SessionStatus, type Verification } from '../api.ts';
+import { api, type ApiError, type SessionState, type Verification } from '../api.ts';
 import { Button } from '../components/fields.tsx';
 import { CardPage } from '../components/layout.tsx';
 import { VerificationForm } from '../components/verification.tsx';
@@ -25,11 +25,7 @@ export function VerifyScreen() {
   const [leaving, setLeaving] = useState(false);
 
   async function verify(verification: Verification): Promise<ApiError | null> {
-    const result = await api<{ status: SessionStatus; aal: number }>(
-      'POST',
-      '/auth/mfa/verify',
-      verification,
-    );
+    const result = await api<SessionState>('POST', '/auth/mfa/verify', verification);
     if (!result.ok && result.error.error !== 'mfa_not_pending') return result.error;
     // Verified now, or already (another tab): either way the session has moved on.
     forgetMethods();

@@ -1,10 +1,9 @@
 import { useId, useState, type FormEvent } from 'react';
-import { api } from '../../api.ts';
+import { api, type CreateUserBody, type OrgUser, type UserCreated } from '../../api.ts';
 import { Dialog } from '../../components/dialog.tsx';
 import { FocusLoop } from './focus-loop.tsx';
 import { Button, Field, Notice } from '../../components/fields.tsx';
 import { useStepUp } from '../../components/verification.tsx';
-import type { OrgUser } from './users-api.ts';
 
 type FieldName = 'name' | 'email' | 'password';
 const FIELD_OF_ERROR: Record<string, FieldName> = {
@@ -26,21 +25,21 @@ export function AddUserDialog({
   const id = useId();
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
-  const [role, setRole] = useState<'member' | 'admin'>('member');
+  const [role, setRole] = useState<CreateUserBody['role']>('member');
   const [signIn, setSignIn] = useState<'password' | 'sso'>('password');
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   // A new admin is a sensitive action: the server asks for a step-up, a new member needs none.
-  const stepUp = useStepUp<{ user: OrgUser }>((verification) =>
-    api<{ user: OrgUser }>('POST', '/org/users', {
+  const stepUp = useStepUp<UserCreated>((verification) =>
+    api<UserCreated>('POST', '/org/users', {
       name: name.trim(),
       email: email.trim(),
       role,
       ...(signIn === 'sso' ? { sso: true } : { password }),
       ...(verification ? { verification } : {}),
-    }),
+    } satisfies CreateUserBody),
   );
 
   async function submit(event: FormEvent) {
@@ -93,7 +92,7 @@ export function AddUserDialog({
               <select
                 id={`${id}-role`}
                 value={role}
-                onChange={(event) => setRole(event.target.value as 'member' | 'admin')}
+                onChange={(event) => setRole(event.target.value as CreateUserBody['role'])}
               >
                 <option value="member">Member</option>
                 <option value="admin">Admin</option>

@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import { Link } from '../../router.tsx';
-import { POLICY_LABELS, type OrgMfa } from './org-mfa.ts';
+import type { OrgMfa } from '../../api.ts';
+import { POLICY_LABELS } from './org-mfa.ts';
 
 /** MFA adoption: enrolled vs not, as a bar with its numbers in text beside it. */
 export function AdoptionCard({ summary }: { summary: OrgMfa | null }) {

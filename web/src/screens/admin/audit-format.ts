@@ -1,20 +1,12 @@
 /** Human words for the audit log's event types and details. Unknown types are shown as they are. */
+import type { AuditEvent, AuditEventType } from '../../api.ts';
 
-export type AuditEvent = {
-  id: string;
-  type: string;
-  actor: { id: string; email: string | null } | null;
-  target: { id: string; email: string | null } | null;
-  ip: string | null;
-  user_agent: string | null;
-  details: Record<string, unknown>;
-  created_at: string;
-};
-
-export const EVENT_LABELS: Record<string, string> = {
+/** One label for each type the server writes: a type without one fails the typecheck. */
+export const EVENT_LABELS: Record<AuditEventType, string> = {
   'login.succeeded': 'Signed in',
   'login.failed': 'Sign-in failed',
   'login.locked': 'Sign-in locked',
+  'login.refused': 'Sign-in refused',
   logout: 'Signed out',
   'mfa.verified': 'MFA verified',
   'mfa.verification_failed': 'MFA verification failed',
@@ -37,13 +29,19 @@ export const EVENT_LABELS: Record<string, string> = {
   'sso.login_succeeded': 'Signed in with SSO',
   'sso.login_refused': 'SSO sign-in refused',
   'sso.reauthenticated': 'Verified with SSO',
+  'sso.reauthentication_refused': 'SSO verification refused',
   'org.sso_configured': 'Single sign-on configured',
   'org.sso_removed': 'Single sign-on removed',
+  'org.app_registered': 'App registered',
+  'org.app_updated': 'App changed',
+  'org.app_secret_rotated': 'App secret replaced',
+  'org.app_removed': 'App removed',
   'user.converted_to_sso': 'User moved to SSO',
 };
 
+/** The log may hold types this console does not know (written by another version). */
 export function eventLabel(type: string): string {
-  return EVENT_LABELS[type] ?? type;
+  return (EVENT_LABELS as Partial<Record<string, string>>)[type] ?? type;
 }
 
 const WORDS: Record<string, string> = {

@@ -1,11 +1,6 @@
 import { useId } from 'react';
-import {
-  detailsSummary,
-  eventLabel,
-  formatClock,
-  formatDate,
-  type AuditEvent,
-} from './audit-format.ts';
+import type { AuditEvent } from '../../api.ts';
+import { detailsSummary, eventLabel, formatClock, formatDate } from './audit-format.ts';
 
 function Person({ person }: { person: AuditEvent['actor'] }) {
   if (!person) return <span className="adm-muted">—</span>;

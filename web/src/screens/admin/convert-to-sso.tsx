@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ApiError } from '../../api.ts';
+import type { ApiError, OrgUser } from '../../api.ts';
 import { Dialog } from '../../components/dialog.tsx';
 import { FocusLoop } from './focus-loop.tsx';
 import { Button, Notice } from '../../components/fields.tsx';
 import { describeError, useStepUp } from '../../components/verification.tsx';
-import { convertUserToSso, type OrgUser } from './users-api.ts';
+import { convertUserToSso } from './users-api.ts';
 
 /** Refusals that mean the row behind the dialog is out of date: trying again cannot succeed. */
 const STALE = new Set(['not_found', 'sso_user', 'sso_not_configured']);

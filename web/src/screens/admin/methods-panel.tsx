@@ -1,16 +1,21 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { api } from '../../api.ts';
+import {
+  api,
+  type AllowedMethods,
+  type AllowedMethodsBody,
+  type AllowedMethodsChanged,
+  type OrgMfa,
+} from '../../api.ts';
 import { Dialog } from '../../components/dialog.tsx';
 import { Button, Notice } from '../../components/fields.tsx';
 import { describeError, useStepUp } from '../../components/verification.tsx';
-import type { AllowedMethods, OrgMfa } from './org-mfa.ts';
 
 const METHODS: { key: keyof AllowedMethods; label: string; text: string }[] = [
   { key: 'totp', label: 'Authenticator App', text: 'Connect any third-party authenticator app.' },
   { key: 'email', label: 'Email', text: 'Receive codes via email.' },
 ];
 
-/** Seed 004, "Admin Setup: Enable Verification Methods". A sensitive action: step-up applies. */
+/** The verification methods the org allows its users. A sensitive action: step-up applies. */
 export function MethodsPanel({ orgMfa, onChanged }: { orgMfa: OrgMfa; onChanged(): void }) {
   const id = useId();
   const saved = orgMfa.methods;
@@ -28,14 +33,14 @@ export function MethodsPanel({ orgMfa, onChanged }: { orgMfa: OrgMfa; onChanged(
   const [stranded, setStranded] = useState<number | null>(null);
   const confirmedStranded = useRef<number | null>(null);
 
-  const stepUp = useStepUp<{ methods: AllowedMethods }>((verification) =>
-    api('PUT', '/org/mfa/methods', {
+  const stepUp = useStepUp<AllowedMethodsChanged>((verification) =>
+    api<AllowedMethodsChanged>('PUT', '/org/mfa/methods', {
       ...methods,
       ...(confirmedStranded.current === null
         ? {}
         : { confirm_stranded_users: confirmedStranded.current }),
       ...(verification ? { verification } : {}),
-    }),
+    } satisfies AllowedMethodsBody),
   );
 
   async function save() {

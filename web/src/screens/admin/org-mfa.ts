@@ -1,34 +1,25 @@
-import { api } from '../../api.ts';
+import { api, type MfaPolicy, type OrgMfa } from '../../api.ts';
 
-/** The org's MFA settings as GET /org/mfa answers them, and the texts of seed 004. */
+/** The org's MFA settings as GET /org/mfa answers them, and the texts that explain them. */
 
-export type Policy = 'disabled' | 'enabled' | 'required';
-export type AllowedMethods = { totp: boolean; email: boolean };
-export type OrgMfa = {
-  policy: Policy;
-  methods: AllowedMethods;
-  users_total: number;
-  users_enrolled: number;
-};
+export const POLICIES: MfaPolicy[] = ['disabled', 'enabled', 'required'];
 
-export const POLICIES: Policy[] = ['disabled', 'enabled', 'required'];
-
-export const POLICY_LABELS: Record<Policy, string> = {
+export const POLICY_LABELS: Record<MfaPolicy, string> = {
   disabled: 'Disabled',
   enabled: 'Enabled',
   required: 'Required',
 };
 
-/** Seed 004, "Admin Setup: Configure MFA Policies". */
-export const POLICY_TEXTS: Record<Policy, string> = {
+/** What each policy means, as the admin reads it beside the choice. */
+export const POLICY_TEXTS: Record<MfaPolicy, string> = {
   disabled: 'MFA is not available.',
   enabled: 'MFA is requested for sensitive actions only if the user opted in.',
   required: 'MFA is mandatory. Users must enable a method.',
 };
 
-const STRENGTH: Record<Policy, number> = { disabled: 0, enabled: 1, required: 2 };
+const STRENGTH: Record<MfaPolicy, number> = { disabled: 0, enabled: 1, required: 2 };
 
-export function isStronger(to: Policy, from: Policy): boolean {
+export function isStronger(to: MfaPolicy, from: MfaPolicy): boolean {
   return STRENGTH[to] > STRENGTH[from];
 }
 

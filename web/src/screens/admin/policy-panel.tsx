@@ -1,30 +1,27 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import type { MfaPolicy, OrgMfa, WeakenPolicyBody } from '../../api.ts';
 import { Button, Notice } from '../../components/fields.tsx';
 import { useRouter } from '../../router.tsx';
 import { useSession } from '../../session.tsx';
-import {
-  POLICIES,
-  POLICY_LABELS,
-  POLICY_TEXTS,
-  isStronger,
-  type OrgMfa,
-  type Policy,
-} from './org-mfa.ts';
+import { POLICIES, POLICY_LABELS, POLICY_TEXTS, isStronger } from './org-mfa.ts';
 import { StrengthenDialog, type Strengthened } from './strengthen-dialog.tsx';
 import { WeakenDialog } from './weaken-dialog.tsx';
 
-type Change = { kind: 'strengthen' | 'weaken'; to: Policy; attempt: number };
+type Change =
+  | { kind: 'strengthen'; to: MfaPolicy; attempt: number }
+  | { kind: 'weaken'; to: WeakenPolicyBody['policy']; attempt: number };
 
 /**
  * "Multi-Factor": Disabled / Enabled / Required. Saving a stronger policy asks what happens to the
- * active sessions (seed 000); saving a weaker one needs a code emailed to the admin.
+ * active sessions (end them all, or keep them); saving a weaker one needs a code emailed to the
+ * admin.
  */
 export function PolicyPanel({ orgMfa, onChanged }: { orgMfa: OrgMfa; onChanged(): void }) {
   const { me, refresh } = useSession();
   const { navigate } = useRouter();
   const id = useId();
   const current = orgMfa.policy;
-  const [selected, setSelected] = useState<Policy>(current);
+  const [selected, setSelected] = useState<MfaPolicy>(current);
   const [change, setChange] = useState<Change | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const fieldsetRef = useRef<HTMLFieldSetElement>(null);
@@ -40,11 +37,12 @@ export function PolicyPanel({ orgMfa, onChanged }: { orgMfa: OrgMfa; onChanged()
     event.preventDefault();
     if (selected === current || blocked) return;
     setNotice(null);
-    setChange({
-      kind: isStronger(selected, current) ? 'strengthen' : 'weaken',
-      to: selected,
-      attempt: Date.now(),
-    });
+    const attempt = Date.now();
+    setChange(
+      selected === 'required' || isStronger(selected, current)
+        ? { kind: 'strengthen', to: selected, attempt }
+        : { kind: 'weaken', to: selected, attempt },
+    );
   }
 
   function cancel() {
@@ -76,7 +74,7 @@ export function PolicyPanel({ orgMfa, onChanged }: { orgMfa: OrgMfa; onChanged()
     onChanged();
   }
 
-  function weakened(policy: Policy) {
+  function weakened(policy: MfaPolicy) {
     setChange(null);
     setNotice(`Multi-factor authentication is now ${POLICY_LABELS[policy]}.`);
     void refresh();

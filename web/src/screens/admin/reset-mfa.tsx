@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
-import { api } from '../../api.ts';
+import { api, type OrgUser } from '../../api.ts';
 import { Dialog } from '../../components/dialog.tsx';
 import { FocusLoop } from './focus-loop.tsx';
 import { Button, Notice } from '../../components/fields.tsx';
 import { describeError, useStepUp } from '../../components/verification.tsx';
-import type { OrgUser } from './users-api.ts';
 
 /**
- * Seed 000, "Reset MFA": a confirmation, then (when MFA applies to the admin) the "Verification
+ * Reset MFA, for a user who lost their authenticator: a confirmation, then (when MFA applies to
+ * the admin) the "Verification
  * Required" modal on top of it; the reset runs with the verification in the same request.
  */
 export function ResetMfaFlow({

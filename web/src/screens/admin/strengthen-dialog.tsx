@@ -1,19 +1,21 @@
 import { useEffect, useRef, useState } from 'react';
-import { api } from '../../api.ts';
+import {
+  api,
+  type MfaPolicy,
+  type PolicyStrengthened,
+  type StrengthenPolicyBody,
+} from '../../api.ts';
 import { Dialog } from '../../components/dialog.tsx';
 import { Button, Notice } from '../../components/fields.tsx';
 import { FocusLoop } from './focus-loop.tsx';
-import { POLICY_LABELS, POLICY_TEXTS, type Policy } from './org-mfa.ts';
+import { POLICY_LABELS, POLICY_TEXTS } from './org-mfa.ts';
 
-type Sessions = 'invalidate' | 'keep';
-export type Strengthened = {
-  policy: Policy;
-  session: { status: string };
-  sessions: Sessions;
-};
+type Sessions = StrengthenPolicyBody['sessions'];
+export type Strengthened = PolicyStrengthened & { sessions: Sessions };
 
 /**
- * Seed 000, "Enabling MFA": the confirmation dialog with exactly three choices. The answer carries
+ * Strengthening the policy: a confirmation with exactly three choices (invalidate every session,
+ * keep them, cancel). The answer carries
  * the admin's new session (a new cookie) and its status.
  */
 export function StrengthenDialog({
@@ -23,8 +25,8 @@ export function StrengthenDialog({
   onCancel,
   onDone,
 }: {
-  from: Policy;
-  to: Policy;
+  from: MfaPolicy;
+  to: MfaPolicy;
   adminEnrolled: boolean;
   onCancel(): void;
   onDone(result: Strengthened): void;
@@ -39,11 +41,10 @@ export function StrengthenDialog({
   async function choose(sessions: Sessions) {
     setBusy(sessions);
     setError(null);
-    const result = await api<{ policy: Policy; session: { status: string } }>(
-      'PUT',
-      '/org/mfa/policy',
-      { policy: to, sessions },
-    );
+    const result = await api<PolicyStrengthened>('PUT', '/org/mfa/policy', {
+      policy: to,
+      sessions,
+    } satisfies StrengthenPolicyBody);
     setBusy(null);
     if (!result.ok) return setError(result.error.message);
     onDone({ ...result.data, sessions });

@@ -1,17 +1,12 @@
-import { api, type Verification } from '../../api.ts';
+import {
+  api,
+  type MfaStatus,
+  type SsoSettings,
+  type UsersPage,
+  type Verification,
+} from '../../api.ts';
 
-export type MfaStatus = 'enrolled' | 'not_enrolled' | 'sso';
-export type OrgUser = {
-  id: string;
-  email: string;
-  name: string;
-  role: 'admin' | 'member';
-  sso: boolean;
-  mfa: MfaStatus;
-};
-export type UsersPage = { users: OrgUser[]; next_cursor: string | null };
-
-/** The MFA column's values (seed 000: "Enrolled or Not Enrolled"; SSO users are listed as SSO). */
+/** The MFA column's values: Enrolled or Not Enrolled; SSO users are listed as SSO. */
 export const MFA_LABELS: Record<MfaStatus, string> = {
   enrolled: 'Enrolled',
   not_enrolled: 'Not Enrolled',
@@ -33,7 +28,7 @@ export function listUsers(options: {
 
 /** Whether the org has a single sign-on connection (GET /org/sso answers 404 when it has none). */
 export async function hasSsoConnection(): Promise<boolean> {
-  const result = await api<unknown>('GET', '/org/sso');
+  const result = await api<SsoSettings>('GET', '/org/sso');
   return result.ok;
 }
 

@@ -1,7 +1,8 @@
 import { useId } from 'react';
+import type { OrgUser } from '../../api.ts';
 import { Button } from '../../components/fields.tsx';
 import { Link } from '../../router.tsx';
-import { MFA_LABELS, type OrgUser } from './users-api.ts';
+import { MFA_LABELS } from './users-api.ts';
 
 /**
  * Name, Email, Role and the MFA column; "Reset MFA" per user, and "Convert to SSO" when the org

@@ -1,16 +1,17 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { api } from '../../api.ts';
+import {
+  api,
+  type ConfirmWeakeningBody,
+  type MfaPolicy,
+  type PolicyWeakened,
+  type WeakenPolicyBody,
+  type WeakeningRequested,
+} from '../../api.ts';
 import { Dialog } from '../../components/dialog.tsx';
 import { FocusLoop } from './focus-loop.tsx';
 import { Button, CodeInput, Notice } from '../../components/fields.tsx';
 import { describeError } from '../../components/verification.tsx';
-import {
-  POLICY_LABELS,
-  POLICY_TEXTS,
-  deadlineFrom,
-  formatCountdown,
-  type Policy,
-} from './org-mfa.ts';
+import { POLICY_LABELS, POLICY_TEXTS, deadlineFrom, formatCountdown } from './org-mfa.ts';
 
 const CODE_SECONDS = 5 * 60;
 
@@ -21,7 +22,7 @@ type Step =
   | { kind: 'failed'; message: string };
 
 /**
- * Seed 000, "Disabling MFA": a 6-digit code emailed to the admin, valid 5 minutes. Each opening of
+ * Weakening the policy takes a 6-digit code emailed to the admin, valid 5 minutes. Each opening of
  * the dialog is a new request; closing it or letting the code expire means starting again.
  */
 export function WeakenDialog({
@@ -31,11 +32,11 @@ export function WeakenDialog({
   onCancel,
   onDone,
 }: {
-  from: Policy;
-  to: Policy;
+  from: MfaPolicy;
+  to: WeakenPolicyBody['policy'];
   email: string;
   onCancel(): void;
-  onDone(policy: Policy): void;
+  onDone(policy: MfaPolicy): void;
 }) {
   const [step, setStep] = useState<Step>({ kind: 'sending' });
   const [code, setCode] = useState('');
@@ -48,11 +49,9 @@ export function WeakenDialog({
     setStep({ kind: 'sending' });
     setCode('');
     setCodeError(null);
-    const result = await api<{ request_id: string; expires_at: string }>(
-      'POST',
-      '/org/mfa/policy/weaken',
-      { policy: to },
-    );
+    const result = await api<WeakeningRequested>('POST', '/org/mfa/policy/weaken', {
+      policy: to,
+    } satisfies WeakenPolicyBody);
     setNow(Date.now());
     if (result.ok) {
       const deadline = deadlineFrom(result.data.expires_at, CODE_SECONDS);
@@ -85,10 +84,10 @@ export function WeakenDialog({
     if (step.kind !== 'sent' || code.length !== 6) return;
     setBusy(true);
     setCodeError(null);
-    const result = await api<{ policy: Policy }>('POST', '/org/mfa/policy/weaken/confirm', {
+    const result = await api<PolicyWeakened>('POST', '/org/mfa/policy/weaken/confirm', {
       request_id: step.requestId,
       code,
-    });
+    } satisfies ConfirmWeakeningBody);
     setBusy(false);
     if (result.ok) return onDone(result.data.policy);
     setCode('');

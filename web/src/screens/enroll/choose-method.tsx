@@ -1,11 +1,10 @@
 import { useId, useState, type FormEvent } from 'react';
+import type { MfaMethod } from '../../api.ts';
 import { Button, Notice } from '../../components/fields.tsx';
 import { METHOD_LABELS } from '../../components/verification.tsx';
 
-export type EnrollMethod = 'totp' | 'email';
-
-/** Seed 004's words for each method. */
-function description(method: EnrollMethod, email: string): string {
+/** What each method is, in the user's words. */
+function description(method: MfaMethod, email: string): string {
   return method === 'totp'
     ? 'Use any third-party authenticator app for verification codes.'
     : `Receive codes via email, at ${email}.`;
@@ -19,14 +18,14 @@ export function ChooseMethod({
   error,
   onChoose,
 }: {
-  available: EnrollMethod[];
+  available: MfaMethod[];
   email: string;
   busy: boolean;
   error: string | null;
-  onChoose(method: EnrollMethod): void;
+  onChoose(method: MfaMethod): void;
 }) {
   const id = useId();
-  const [choice, setChoice] = useState<EnrollMethod>(available[0] ?? 'totp');
+  const [choice, setChoice] = useState<MfaMethod>(available[0] ?? 'totp');
 
   function submit(event: FormEvent) {
     event.preventDefault();

@@ -1,11 +1,11 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api } from '../../api.ts';
+import { api, type ConfirmSetupBody, type IssuedRecoveryCodes } from '../../api.ts';
 import { Button, CodeInput, Notice } from '../../components/fields.tsx';
 import { describeError } from '../../components/verification.tsx';
 
 const RESEND_SECONDS = 30;
 
-/** Seed 004: "For Email: Check your inbox for a one-time code. Enter it to confirm." */
+/** Enrolling email: a one-time code goes to the user's inbox; typing it back confirms. */
 export function EmailStep({
   email,
   sentAt,
@@ -37,9 +37,9 @@ export function EmailStep({
     if (code.length !== 6) return setError('Enter the 6-digit code from the email.');
     setBusy(true);
     setError(null);
-    const result = await api<{ recovery_codes: string[] }>('POST', '/me/mfa/email/confirm', {
+    const result = await api<IssuedRecoveryCodes>('POST', '/me/mfa/email/confirm', {
       code,
-    });
+    } satisfies ConfirmSetupBody);
     setBusy(false);
     if (result.ok) return onConfirmed(result.data.recovery_codes);
     setCode('');

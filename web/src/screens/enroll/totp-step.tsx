@@ -1,9 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api } from '../../api.ts';
+import { api, type ConfirmSetupBody, type IssuedRecoveryCodes, type TotpSetup } from '../../api.ts';
 import { Button, CodeInput, Notice } from '../../components/fields.tsx';
 import { describeError } from '../../components/verification.tsx';
-
-export type TotpSetup = { secret: string; otpauth_uri: string; qr_svg: string };
 
 /** "ABCDEFGH…" → "ABCD EFGH …": easier to read and type into an app by hand. */
 function groupsOfFour(secret: string): string {
@@ -11,7 +9,7 @@ function groupsOfFour(secret: string): string {
 }
 
 /**
- * Seed 000/004: scan the QR code (or type the key), then enter the app's 6-digit code to confirm.
+ * Scan the QR code (or type the key), then enter the app's 6-digit code to confirm.
  * The QR code is an SVG made by our own server, so it is inserted as markup.
  */
 export function TotpStep({
@@ -42,9 +40,9 @@ export function TotpStep({
     if (code.length !== 6) return setError('Enter the 6-digit code shown in your app.');
     setBusy(true);
     setError(null);
-    const result = await api<{ recovery_codes: string[] }>('POST', '/me/mfa/totp/confirm', {
+    const result = await api<IssuedRecoveryCodes>('POST', '/me/mfa/totp/confirm', {
       code,
-    });
+    } satisfies ConfirmSetupBody);
     setBusy(false);
     if (result.ok) return onConfirmed(result.data.recovery_codes);
     setCode('');

@@ -3,7 +3,7 @@ import { useEffect, useId, useRef, useState, type CSSProperties, type KeyboardEv
 export type MenuItem = { label: string; onSelect(): void; danger?: boolean };
 
 /**
- * The 3-dot menu of a verification method (seed 004: "click the 3-dot menu and select Disable").
+ * The 3-dot menu of a verification method, where the user disables it.
  * A small WAI-ARIA menu button: Enter, Space or ArrowDown opens it with focus on the first item,
  * arrow keys, Home and End move, Escape closes it and returns focus to the button, Tab or a click
  * outside closes it. The items are real buttons.

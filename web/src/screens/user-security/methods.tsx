@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type CSSProperties, type ReactNode } from 'react';
-import { api, type Me } from '../../api.ts';
+import { api, type Me, type MfaMethod } from '../../api.ts';
 import { Button, Notice } from '../../components/fields.tsx';
 import { METHOD_LABELS, describeError, useStepUp } from '../../components/verification.tsx';
 import { useRouter } from '../../router.tsx';
@@ -7,16 +7,15 @@ import { useSession } from '../../session.tsx';
 import { formatDay, formatMoment, muted, sectionHeading } from './format.tsx';
 import { MethodMenu } from './method-menu.tsx';
 
-type Method = 'totp' | 'email';
 type Message = { kind: 'success' | 'error'; text: string };
 
-const DESCRIPTIONS: Record<Method, string> = {
+const DESCRIPTIONS: Record<MfaMethod, string> = {
   totp: 'Use any third-party authenticator app for verification codes.',
   email: 'Receive codes via email.',
 };
 
 /**
- * Seed 004, "Your Verification Methods": Authenticator App and Email, each enabled (since when,
+ * The user's verification methods: Authenticator App and Email, each enabled (since when,
  * last used, a 3-dot menu with Disable) or with an Enable button, for the methods the org allows.
  */
 export function VerificationMethods({ me }: { me: Me }) {
@@ -24,7 +23,7 @@ export function VerificationMethods({ me }: { me: Me }) {
   const { navigate } = useRouter();
   const [message, setMessage] = useState<Message | null>(null);
   const messageRef = useRef<HTMLDivElement>(null);
-  const target = useRef<Method>('totp');
+  const target = useRef<MfaMethod>('totp');
 
   const disable = useStepUp<null>((verification) =>
     api<null>('POST', `/me/mfa/${target.current}/disable`, verification ? { verification } : {}),
@@ -34,7 +33,7 @@ export function VerificationMethods({ me }: { me: Me }) {
     if (message) messageRef.current?.focus();
   }, [message]);
 
-  async function startDisable(method: Method) {
+  async function startDisable(method: MfaMethod) {
     target.current = method;
     setMessage(null);
     const result = await disable.run(`disable ${METHOD_LABELS[method]}`);
@@ -142,8 +141,8 @@ export function VerificationMethods({ me }: { me: Me }) {
   );
 }
 
-function MethodIcon({ method }: { method: Method }) {
-  const paths: Record<Method, ReactNode> = {
+function MethodIcon({ method }: { method: MfaMethod }) {
+  const paths: Record<MfaMethod, ReactNode> = {
     totp: (
       <>
         <rect x="7" y="3" width="10" height="18" rx="2" />

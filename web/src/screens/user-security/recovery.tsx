@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, type Me } from '../../api.ts';
+import { api, type IssuedRecoveryCodes, type Me } from '../../api.ts';
 import { Button, Notice } from '../../components/fields.tsx';
 import { RecoveryCodes } from '../../components/recovery-codes.tsx';
 import { describeError, useStepUp } from '../../components/verification.tsx';
@@ -10,8 +10,8 @@ const TOTAL = 10;
 const LOW = 2;
 
 /**
- * Recovery codes: how many are left (a warning at 2 or fewer; seed 004: "If you run out, you can't
- * verify your account") and "Regenerate", which asks for a verification and shows the new set once.
+ * Recovery codes: how many are left (a warning at 2 or fewer: a user who runs out and loses the
+ * other methods can no longer verify) and "Regenerate", which asks for a verification and shows the new set once.
  */
 export function RecoveryCodesSection({ me }: { me: Me }) {
   const { refresh } = useSession();
@@ -22,12 +22,8 @@ export function RecoveryCodesSection({ me }: { me: Me }) {
   const codesRef = useRef<HTMLDivElement>(null);
   const sectionRef = useRef<HTMLHeadingElement>(null);
 
-  const regenerate = useStepUp<{ recovery_codes: string[] }>((verification) =>
-    api<{ recovery_codes: string[] }>(
-      'POST',
-      '/me/recovery-codes',
-      verification ? { verification } : {},
-    ),
+  const regenerate = useStepUp<IssuedRecoveryCodes>((verification) =>
+    api<IssuedRecoveryCodes>('POST', '/me/recovery-codes', verification ? { verification } : {}),
   );
 
   useEffect(() => {

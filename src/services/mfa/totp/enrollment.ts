@@ -1,17 +1,17 @@
 import QRCode from 'qrcode';
-import { fail, ok, type Result } from '../core/errors.ts';
-import { PENDING_FACTOR_SECONDS } from '../core/limits.ts';
-import { decryptSecret, encryptSecret } from '../core/secret-box.ts';
+import { fail, ok, type Result } from '../../../core/errors.ts';
+import { PENDING_FACTOR_SECONDS } from '../../../core/limits.ts';
+import { decryptSecret, encryptSecret } from '../../../core/secret-box.ts';
 import {
   TOTP_SECRET_BYTES,
   createTotpKeyUri,
   encodeTotpSecret,
   matchTotpStep,
-} from '../core/totp.ts';
-import { activatePendingFactor, findFactor, replacePendingFactor } from '../store/factors.ts';
-import type { SessionContext } from '../store/sessions.ts';
-import { userTransaction } from '../store/transaction.ts';
-import type { RequestOrigin, ServiceDeps } from './deps.ts';
+} from '../../../core/totp.ts';
+import { activatePendingFactor, findFactor, replacePendingFactor } from '../../../store/factors.ts';
+import type { SessionContext } from '../../../store/sessions.ts';
+import { userTransaction } from '../../../store/transaction.ts';
+import type { RequestOrigin, ServiceDeps } from '../../deps.ts';
 import {
   announceEnrollment,
   completeEnrollment,
@@ -19,9 +19,10 @@ import {
   supersededEnrollment,
   type EnrollmentCompleted,
   type EnrollmentRefusal,
-} from './enrollment.ts';
-import { checkStepUp, type StepUpFailure } from './step-up.ts';
-import { totpSecretAad, type VerificationInput } from './verification.ts';
+} from '../../enrollment.ts';
+import { checkStepUp, type StepUpFailure } from '../../step-up.ts';
+import type { VerificationInput } from '../../verification.ts';
+import { totpSecretAad } from './secret.ts';
 
 export type TotpSetup = { secret: string; otpauthUri: string; qrSvg: string };
 
@@ -44,7 +45,7 @@ export async function startTotpSetup(
     const superseded = await supersededEnrollment(tx, context);
     if (superseded) return superseded;
     if (context.session.status === 'authenticated') {
-      const stepUp = await checkStepUp(deps, tx, context, verification, origin);
+      const stepUp = await checkStepUp(deps, tx, context, 'add_method', verification, origin);
       if (!stepUp.ok) return stepUp;
     }
     const sealed = encryptSecret(

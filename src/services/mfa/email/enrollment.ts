@@ -1,11 +1,11 @@
-import { fail, ok, type Failure, type Result } from '../core/errors.ts';
-import { findOpenChallengeId } from '../store/email-challenges.ts';
-import { activateEmailFactor } from '../store/factors.ts';
-import type { SessionContext } from '../store/sessions.ts';
-import { userTransaction } from '../store/transaction.ts';
-import type { RateLimited } from './auth.ts';
-import type { RequestOrigin, ServiceDeps } from './deps.ts';
-import { redeemEmailCode, sendEmailCode } from './email-codes.ts';
+import { fail, ok, type Failure, type Result } from '../../../core/errors.ts';
+import { findOpenChallengeId } from '../../../store/email-challenges.ts';
+import { activateEmailFactor } from '../../../store/factors.ts';
+import type { SessionContext } from '../../../store/sessions.ts';
+import { userTransaction } from '../../../store/transaction.ts';
+import type { RateLimited } from '../../auth.ts';
+import type { RequestOrigin, ServiceDeps } from '../../deps.ts';
+import { redeemEmailCode, sendEmailCode } from '../../email-codes.ts';
 import {
   announceEnrollment,
   completeEnrollment,
@@ -13,9 +13,9 @@ import {
   supersededEnrollment,
   type EnrollmentCompleted,
   type EnrollmentRefusal,
-} from './enrollment.ts';
-import { checkStepUp, type StepUpFailure } from './step-up.ts';
-import type { VerificationInput } from './verification.ts';
+} from '../../enrollment.ts';
+import { checkStepUp, type StepUpFailure } from '../../step-up.ts';
+import type { VerificationInput } from '../../verification.ts';
 
 /**
  * Seed 004, "For Email: check your inbox for a one-time code". Sends a code to the account email,
@@ -43,7 +43,7 @@ export async function startEmailSetup(
     { purpose: 'enroll_email', sessionTokenHash: context.session.token_hash },
     async (tx) => {
       if (context.session.status !== 'authenticated') return supersededEnrollment(tx, context);
-      const stepUp = await checkStepUp(deps, tx, context, verification, origin);
+      const stepUp = await checkStepUp(deps, tx, context, 'add_method', verification, origin);
       return stepUp.ok ? null : stepUp;
     },
   );

@@ -1,0 +1,33 @@
+import type { SessionContext } from '../../store/sessions.ts';
+import { resolveSession } from '../auth.ts';
+import type { ServiceDeps } from '../deps.ts';
+
+/**
+ * The console session a browser brings to an org's issuer, when it is fully signed in to that
+ * org: the one source of who the user is. A session still waiting for its second factor or its
+ * enrollment, or a session of another org, signs nobody in at this issuer.
+ */
+export async function consoleSessionFor(
+  deps: ServiceDeps,
+  orgId: string,
+  token: string | null | undefined,
+): Promise<SessionContext | undefined> {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 128) return undefined;
+  const context = await resolveSession(deps, token);
+  if (!context || context.org.id !== orgId || context.session.status !== 'authenticated') {
+    return undefined;
+  }
+  return context;
+}
+
+/** The login an ID token states: the session's user and its authentication facts. */
+export type ConsoleLogin = { accountId: string; ts: number; acr: string; amr: string[] };
+
+export function loginOf(context: SessionContext): ConsoleLogin {
+  return {
+    accountId: context.user.id,
+    ts: Math.floor(context.session.auth_time.getTime() / 1000),
+    acr: context.session.acr,
+    amr: [...context.session.amr],
+  };
+}

@@ -1,3 +1,4 @@
+import { authenticate } from '../../src/core/authentication-facts.ts';
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { deriveServerKeys, encryptSecret } from '../../src/core/secret-box.ts';
@@ -152,6 +153,10 @@ export type TotpUserSource = ReturnType<typeof createTotpUserSource>;
  * One session per user, in the given state, as a sign-in would make it (epochs of the moment);
  * returns the cookie tokens in the same order.
  */
+/** How the seeded sessions authenticated: the facts a real sign-in would record. */
+const PASSWORD_ONLY = authenticate(null, { method: 'password' }, new Date());
+const SECOND_FACTOR = authenticate(PASSWORD_ONLY, { method: 'totp' }, new Date());
+
 export async function insertSessions(
   db: Kysely<Database>,
   userIds: string[],
@@ -160,11 +165,13 @@ export async function insertSessions(
 ): Promise<string[]> {
   const tokens = userIds.map(() => generateToken(randomBytes, SESSION_TOKEN_BYTES));
   const hashes = tokens.map(hashToken);
+  const facts = aal >= 2 ? SECOND_FACTOR : PASSWORD_ONLY;
   await sql`
     insert into sessions (token_hash, user_id, org_id, status, aal, org_epoch, user_epoch,
-      created_at, last_seen_at, ip, user_agent)
+      created_at, last_seen_at, ip, user_agent, auth_time, acr, amr)
     select t.token_hash, u.id, u.org_id, ${status}, ${aal}, o.session_epoch, u.session_epoch,
-      now(), now(), '127.0.0.1', 'portcullis-bench'
+      now(), now(), '127.0.0.1', 'portcullis-bench', now(), ${facts.acr},
+      ${JSON.stringify(facts.amr)}::jsonb
     from unnest(${hashes}::text[], ${userIds}::uuid[]) as t(token_hash, user_id)
     join users u on u.id = t.user_id
     join orgs o on o.id = u.org_id`.execute(db);
@@ -189,10 +196,11 @@ export async function insertBulkSessions(
     await sql`
       with members as (select array_agg(id) as ids from users where org_id = ${org.id})
       insert into sessions (token_hash, user_id, org_id, status, aal, org_epoch, user_epoch,
-        created_at, last_seen_at, ip, user_agent)
+        created_at, last_seen_at, ip, user_agent, auth_time, acr, amr)
       select encode(sha256((${label} || i)::bytea), 'hex'),
         members.ids[1 + i % cardinality(members.ids)], ${org.id}, 'authenticated', 1,
-        (select session_epoch from orgs where id = ${org.id}), 0, now(), now(), '127.0.0.1', null
+        (select session_epoch from orgs where id = ${org.id}), 0, now(), now(), '127.0.0.1', null,
+        now(), ${PASSWORD_ONLY.acr}, ${JSON.stringify(PASSWORD_ONLY.amr)}::jsonb
       from members, generate_series(1, ${count}) as i`.execute(tx);
   });
 }

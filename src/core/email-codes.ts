@@ -1,6 +1,6 @@
 import type { RandomBytes } from './tokens.ts';
 
-/** Seed 000: a 6-digit code, valid 5 minutes; at most 5 tries at one code. */
+/** An emailed code has 6 digits and is valid 5 minutes; at most 5 tries at one code. */
 export const EMAIL_CODE_DIGITS = 6;
 export const EMAIL_CODE_SECONDS = 5 * 60;
 export const EMAIL_CODE_MAX_ATTEMPTS = 5;

@@ -24,7 +24,7 @@ export function allowedMethods(org: OrgMfa): MfaMethod[] {
 /**
  * What a user may verify with: each active factor whose method the org allows, then recovery
  * codes if any are left. A factor of a method the org turned off is not offered, so a user may be
- * left with only "recovery_code" (seed 004, troubleshooting).
+ * left with only "recovery_code", which is then offered alone.
  */
 export function offeredMethods(org: OrgMfa, user: UserMfa): VerificationMethod[] {
   if (org.policy === 'disabled' || user.sso || user.activeMethods.length === 0) return [];

@@ -1,7 +1,7 @@
 import { encodeBase32NoPadding } from '@oslojs/encoding';
 import type { RandomBytes } from './tokens.ts';
 
-/** Seed 004: 10 single-use codes per set. */
+/** 10 single-use codes per set; each factor enabled, and each regeneration, gives a new set. */
 export const RECOVERY_CODE_COUNT = 10;
 /** 80 bits each (16 base32 characters): unguessable even with the lockout switched off. */
 export const RECOVERY_CODE_BYTES = 10;

@@ -52,7 +52,7 @@ export type EnrollmentCompleted = { recoveryCodes: string[]; session: SignedIn |
 
 /**
  * Inside the transaction that activated the factor: a new set of 10 recovery codes replaces the
- * old one (seed 004: every enable gives a new set), the event is audited, and a session that was
+ * old one (every factor enabled gives a new set), the event is audited, and a session that was
  * in enrollment becomes authenticated with a new token (the user just proved the new factor).
  */
 export async function completeEnrollment(

@@ -13,9 +13,9 @@ import { checkStepUp, type StepUpFailure } from './step-up.ts';
 import type { VerificationInput } from './verification.ts';
 
 /**
- * Seed 004, "To disable a method, click the 3-dot menu and select Disable. Enter a verification
- * code to confirm." Under "required" the last active method stays (409). The check, the step-up
- * and the removal share one transaction, so two parallel disables cannot remove both methods.
+ * Disabling one of the user's methods takes a verification (step-up) in the same request. Under
+ * "required" the last active method stays (409). The check, the step-up and the removal share one
+ * transaction, so two parallel disables cannot remove both methods.
  */
 export async function disableMethod(
   deps: ServiceDeps,

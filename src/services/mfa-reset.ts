@@ -13,7 +13,7 @@ import { checkStepUp, type StepUpResult } from './step-up.ts';
 import type { VerificationInput } from './verification.ts';
 
 /**
- * Seed 000, "Reset MFA": for a user who lost their phone. Deletes the user's factors (pending ones
+ * Reset MFA, for a user who lost their authenticator. Deletes the user's factors (pending ones
  * too) and recovery codes and ends all their sessions, in one transaction with the admin's step-up;
  * then emails the user. Under "required" they enroll again at their next sign-in.
  */

@@ -13,7 +13,7 @@ export type AllowedMethods = MethodFlags;
 export type MethodsStrandUsers = Failure<'methods_strand_users'> & { strandedUsers: number };
 
 /**
- * Seed 004, "Enable Verification Methods". A step-up when the admin has MFA, checked in the same
+ * The verification methods the org allows. A step-up when the admin has MFA, checked in the same
  * transaction. At least one method stays on while the policy is not disabled. Turning a method
  * off only stops offering it: users' factors of that method are kept, so turning it back on
  * restores them. Users it leaves with nothing to verify with cannot sign in until an admin

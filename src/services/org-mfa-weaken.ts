@@ -8,9 +8,9 @@ import type { RequestOrigin, ServiceDeps } from './deps.ts';
 import { redeemEmailCode, sendEmailCode, type SentCode } from './email-codes.ts';
 
 /**
- * Seed 000, "Disabling MFA": weakening the policy (to disabled, or required → enabled) emails a
- * 6-digit code to the acting admin, valid 5 minutes, bound to that admin, org and request. Asking
- * again voids the earlier code; closing the dialog simply lets the code expire.
+ * Weakening the policy (to disabled, or required → enabled) emails a 6-digit code to the acting
+ * admin, valid 5 minutes, bound to that admin, org and request. Asking again voids the earlier
+ * code; closing the dialog simply lets the code expire.
  */
 export async function requestPolicyWeakening(
   deps: ServiceDeps,

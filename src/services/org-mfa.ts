@@ -39,7 +39,7 @@ export type PolicyChanged = { policy: MfaPolicy; session: SignedIn | null };
  * Strengthens the org's policy (disabled → enabled/required, enabled → required). With
  * `invalidate`, every session of the org ends in the same transaction, by one row update. The
  * acting admin keeps working in a new session, which must first enroll if the admin has no factor
- * (seed 000: "the admin enabling MFA is also required to enroll").
+ * (whoever turns MFA on for the org is held to it too).
  */
 export async function strengthenMfaPolicy(
   deps: ServiceDeps,

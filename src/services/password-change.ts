@@ -20,10 +20,11 @@ export type PasswordChange = {
 };
 
 /**
- * Seed 004, "How MFA Works When Changing a Password". A wrong current password counts toward the
- * account's sign-in failures (a stolen session must not become a password oracle). Then the
- * step-up, the new hash and the end of every other session of the user commit together; this
- * session goes on with a new token.
+ * Changing a password takes the current one and, when MFA applies to the user, a verification
+ * (step-up) in the same request. A wrong current password counts toward the account's sign-in
+ * failures (a stolen session must not become a password oracle). Then the step-up, the new hash and
+ * the end of every other session of the user commit together; this session goes on with a new
+ * token.
  */
 export async function changePassword(
   deps: ServiceDeps,

@@ -79,7 +79,10 @@ export interface FactorsTable {
   state: 'pending' | 'active';
   /** The user's name for a factor of a method that allows several (which passkey); else null. */
   label: ColumnType<string | null, string | null | undefined, string | null>;
-  /** AES-256-GCM of the TOTP secret, bound to the factor id; null for the email method. */
+  /**
+   * AES-256-GCM of the TOTP secret, bound to the user (the user's id is the associated data, so
+   * the ciphertext opens on no other user's row); null for the other methods.
+   */
   secret_ciphertext: string | null;
   /** The last TOTP step accepted: a code of this step or an older one is a replay. */
   last_used_step: ColumnType<string | null, string | null, string | null>;

@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { after, type TestContext } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { TestIdentityProvider } from '../helpers/oidc-provider.ts';
+import type { Scope } from '../helpers/scope.ts';
 import {
   ServerProcess,
   makeTempDir,
@@ -16,6 +17,7 @@ import {
 } from '../helpers/process.ts';
 
 export { Authenticator } from '../helpers/authenticator.ts';
+export { allStarted, fileScope, type Scope } from '../helpers/scope.ts';
 
 /**
  * Browser tests: a real `portcullis serve` (embedded database, dev outbox for email) and Debian's
@@ -38,44 +40,6 @@ export function skipWithoutBrowser(t: TestContext): boolean {
   }
   t.skip(`Chromium not found at ${CHROMIUM} (apt-get install chromium): browser tests skipped`);
   return true;
-}
-
-/**
- * Whatever outlives a start and must be stopped: a test (`t`), or a file's shared scope. Stops
- * registered here run even when the test or hook that registered them fails.
- */
-export type Scope = { after(stop: () => unknown): void };
-
-/**
- * What the tests of a file share (servers, the browser): each start registers its stop here, and
- * one `after` hook of the file runs them all, newest first, each one even when another fails.
- */
-export function fileScope(): Scope {
-  const stops: (() => unknown)[] = [];
-  after(async () => {
-    const failures: unknown[] = [];
-    for (const stop of stops.reverse()) {
-      try {
-        await stop();
-      } catch (error) {
-        failures.push(error);
-      }
-    }
-    if (failures.length > 0) throw new AggregateError(failures, 'stopping the shared servers');
-  });
-  return { after: (stop) => void stops.push(stop) };
-}
-
-/**
- * Runs starts at once and waits for every one to settle before it throws the first failure.
- * Promise.all would throw at the first and leave the others starting unseen: a server or a
- * Chromium that came up a moment later would register its stop after the file's `after` hook had
- * run, and keep the test process alive.
- */
-export async function allStarted<T extends readonly unknown[] | []>(starts: T) {
-  const settled = await Promise.allSettled(starts);
-  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
-  return Promise.all(starts);
 }
 
 /** Chromium, closed when `scope` ends; a launch that takes over a minute fails instead of waiting. */

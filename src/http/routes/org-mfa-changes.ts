@@ -16,7 +16,7 @@ import { authOf, requestOrigin, requireSession } from '../session.ts';
 
 const errors = { 409: ErrorSchema, 503: ErrorSchema, ...authErrors };
 
-/** Weakening the policy by an emailed code (seed 000) and the allowed methods (seed 004). */
+/** Weakening the policy (confirmed by a code emailed to the admin) and the allowed methods. */
 export const orgMfaChangeRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
   app,
   { deps, cookie },

@@ -11,7 +11,8 @@ type Outcome = { kind: 'success' | 'error' | 'info'; text: string };
 const SUCCESS = 'Your password was changed. Your other sessions were signed out.';
 
 /**
- * User Settings → Change Password: current and new password, Save Changes, then the "Verification Required" modal when MFA applies.
+ * User Settings → Change Password: current and new password, Save Changes, then the "Verification
+ * Required" modal when MFA applies.
  */
 export function ChangePasswordScreen() {
   const { me, refresh } = useSession();

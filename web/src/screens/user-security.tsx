@@ -7,8 +7,8 @@ import { VerificationMethods } from './user-security/methods.tsx';
 import { RecoveryCodesSection } from './user-security/recovery.tsx';
 
 /**
- * User Settings → Security: the signed-in user's
- * verification methods and recovery codes. SSO users and orgs with MFA disabled get nothing to set.
+ * User Settings → Security: the signed-in user's verification methods and recovery codes. SSO users
+ * and orgs with MFA disabled get nothing to set.
  */
 export function UserSecurityScreen() {
   const { me } = useSession();

@@ -18,9 +18,9 @@ import { checkStepUp, type StepUpFailure } from '../../step-up.ts';
 import type { VerificationInput } from '../../verification.ts';
 
 /**
- * Seed 004, "For Email: check your inbox for a one-time code". Sends a code to the account email,
- * bound to this session; a fully signed-in user who already has a factor steps up first, in the
- * same request.
+ * Enrolling the email method: a one-time code goes to the account's address, bound to this session,
+ * and typing it back confirms the method. A fully signed-in user who already has a factor steps up
+ * first, in the same request.
  */
 export async function startEmailSetup(
   deps: ServiceDeps,

@@ -12,9 +12,8 @@ type Change =
   | { kind: 'weaken'; to: WeakenPolicyBody['policy']; attempt: number };
 
 /**
- * "Multi-Factor": Disabled / Enabled / Required. Saving a stronger policy asks what happens to the
- * active sessions (end them all, or keep them); saving a weaker one needs a code emailed to the
- * admin.
+ * "Multi-Factor": Disabled / Enabled / Required. Saving a stronger policy asks whether the active
+ * sessions end or are kept; saving a weaker one needs a code emailed to the admin.
  */
 export function PolicyPanel({ orgMfa, onChanged }: { orgMfa: OrgMfa; onChanged(): void }) {
   const { me, refresh } = useSession();

@@ -6,9 +6,9 @@ import { Button, Notice } from '../../components/fields.tsx';
 import { describeError, useStepUp } from '../../components/verification.tsx';
 
 /**
- * Reset MFA, for a user who lost their authenticator: a confirmation, then (when MFA applies to
- * the admin) the "Verification
- * Required" modal on top of it; the reset runs with the verification in the same request.
+ * Reset MFA, for a user who lost their authenticator: a confirmation, then (when MFA applies to the
+ * admin) the "Verification Required" modal on top of it; the reset runs with the verification in
+ * the same request.
  */
 export function ResetMfaFlow({
   user,

@@ -15,8 +15,7 @@ export type Strengthened = PolicyStrengthened & { sessions: Sessions };
 
 /**
  * Strengthening the policy: a confirmation with exactly three choices (invalidate every session,
- * keep them, cancel). The answer carries
- * the admin's new session (a new cookie) and its status.
+ * keep them, cancel). The answer carries the admin's new session (a new cookie) and its status.
  */
 export function StrengthenDialog({
   from,

@@ -11,7 +11,8 @@ const LOW = 2;
 
 /**
  * Recovery codes: how many are left (a warning at 2 or fewer: a user who runs out and loses the
- * other methods can no longer verify) and "Regenerate", which asks for a verification and shows the new set once.
+ * other methods can no longer verify) and "Regenerate", which asks for a verification and shows the
+ * new set once.
  */
 export function RecoveryCodesSection({ me }: { me: Me }) {
   const { refresh } = useSession();

@@ -2,7 +2,7 @@ import { ACR_VALUES, type Acr } from './authentication-facts.ts';
 
 /**
  * What an app's authorization request asks of the user's authentication (OpenID Connect Core
- * 3.1.2.1 and 5.5.1.1): at most `maxAgeSeconds` old, and at one of the `acrs` levels or a
+ * 3.1.2.1 and 5.5.1.1): at most `maxAgeSeconds` old (0 for prompt=login), and at one of the `acrs` levels or a
  * stronger one. Both are enforced, not advisory (RFC 9470): a session that does not meet them
  * yields no code.
  */
@@ -24,6 +24,10 @@ export function authenticationRequestOf(params: Record<string, unknown>): Authen
       acrs.push(...acrClaim.values.filter((v): v is string => typeof v === 'string'));
     }
   }
+  // prompt=login asks for an authentication made for this request; oidc-provider also turns
+  // max_age=0 into it (OpenID Connect Core 3.1.2.1 makes them equivalent).
+  const prompts = typeof params.prompt === 'string' ? params.prompt.split(' ') : [];
+  if (prompts.includes('login')) return { maxAgeSeconds: 0, acrs: acrs.filter(Boolean) };
   return {
     maxAgeSeconds:
       params.max_age !== undefined && Number.isInteger(maxAge) && maxAge >= 0 ? maxAge : null,

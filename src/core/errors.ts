@@ -53,6 +53,8 @@ export const errorMessages = {
   policy_changed: 'The policy changed since this request was made. Start again.',
   last_method_required: 'Your organization requires MFA: you cannot turn off your last method.',
   method_not_enabled: 'This method is not on for your account.',
+  no_second_factor:
+    'There is no second factor to verify: your account has none your organization allows.',
   no_method_enabled: 'Turn on a verification method first.',
   invalid_token: 'This link is not valid or has expired. Ask for a new one.',
   sso_not_configured: 'This organization has no single sign-on connection.',

@@ -103,6 +103,8 @@ export const ACTIONS_WITHOUT_STEP_UP: Readonly<Record<string, string>> = {
   'POST /api/v1/auth/logout': 'ends only the stolen session itself',
   'POST /api/v1/auth/mfa/verify':
     'only a pending session uses it, and it asks for the second factor itself',
+  'POST /api/v1/auth/reauthenticate':
+    'asks for the second factor itself; a success only makes the session’s authentication fresher',
   'POST /api/v1/auth/verification/{method}':
     'sends a code to the owner’s own mailbox, at most once per 30 s; the thief never sees it',
   'POST /api/v1/me/mfa/totp/confirm':

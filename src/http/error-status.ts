@@ -48,6 +48,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   policy_changed: 409,
   last_method_required: 409,
   method_not_enabled: 409,
+  no_second_factor: 409,
   no_method_enabled: 409,
   invalid_token: 400,
   sso_not_configured: 404,

@@ -37,6 +37,8 @@ export async function createTestApp(
     passwords?: PasswordHasher;
     /** As PORTCULLIS_SSO_ALLOW_LOOPBACK; on by default: the test identity provider is on loopback. */
     ssoAllowLoopback?: boolean;
+    /** The server's master key (random by default): instances of one deployment share it. */
+    masterKey?: Buffer;
   } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? new ManualClock();
@@ -47,7 +49,7 @@ export async function createTestApp(
     randomBytes,
     passwords: options.passwords ?? (await cheapPasswordHasher()),
     sessionLifetimes: defaultSessionLifetimes,
-    keys: deriveServerKeys(randomBytes(32)),
+    keys: deriveServerKeys(options.masterKey ?? randomBytes(32)),
     mailer,
     publicUrl: new URL(options.baseUrl ?? 'http://portcullis.test'),
     ssoProviders: createSsoProviders({ allowLoopback: options.ssoAllowLoopback ?? true }),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import * as oidc from 'openid-client';
 import type { Store } from '../../src/store/db.ts';
@@ -7,17 +8,33 @@ import { freePort } from './process.ts';
 
 /**
  * Portcullis serving over real HTTP on loopback, its base URL (PORTCULLIS_BASE_URL) that of the
- * port it listens on: what a relying party (openid-client) talks to.
+ * port it listens on: what a relying party (openid-client) talks to. `listening` is where it
+ * listens: the base URL too, unless it is a second instance of a deployment (`deployment`).
  */
-export type ListeningApp = TestApp & { base: string; issuerOf(slug: string): string };
+export type ListeningApp = TestApp & {
+  base: string;
+  listening: string;
+  masterKey: Buffer;
+  issuerOf(slug: string): string;
+};
 
-export async function listeningApp(store: Store): Promise<ListeningApp> {
+export async function listeningApp(
+  store: Store,
+  /** Another instance of the same deployment: its base URL and master key. */
+  deployment?: { base: string; masterKey: Buffer },
+): Promise<ListeningApp> {
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  const listening = `http://127.0.0.1:${port}`;
+  const base = deployment?.base ?? listening;
+  const masterKey = deployment?.masterKey ?? randomBytes(32);
   // The provider checks lifetimes (max_age, token expiry) against the real clock: so does the app.
-  const testApp = await createTestApp(store, { baseUrl: base, clock: new ManualClock(Date.now()) });
+  const testApp = await createTestApp(store, {
+    baseUrl: base,
+    clock: new ManualClock(Date.now()),
+    masterKey,
+  });
   await listen(testApp.app, port);
-  return { ...testApp, base, issuerOf: (slug) => `${base}/oidc/${slug}` };
+  return { ...testApp, base, listening, masterKey, issuerOf: (slug) => `${base}/oidc/${slug}` };
 }
 
 async function listen(app: FastifyInstance, port: number): Promise<void> {

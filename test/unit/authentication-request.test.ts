@@ -32,6 +32,21 @@ test('max_age, acr_values and the claims parameter’s acr are read from the req
   });
 });
 
+test('prompt=login (what oidc-provider makes of max_age=0) asks for an authentication of this request', () => {
+  assert.deepEqual(authenticationRequestOf({ prompt: 'login', acr_values: MFA }), {
+    maxAgeSeconds: 0,
+    acrs: [MFA],
+  });
+  assert.deepEqual(authenticationRequestOf({ prompt: 'consent login', max_age: '600' }), {
+    maxAgeSeconds: 0,
+    acrs: [],
+  });
+  assert.deepEqual(authenticationRequestOf({ prompt: 'consent' }), {
+    maxAgeSeconds: null,
+    acrs: [],
+  });
+});
+
 test('a session meets a request that asks nothing, or its own level or a weaker one', () => {
   const mfa = { authTime: minutesAgo(5), acr: MFA };
   const single = { authTime: minutesAgo(5), acr: ONE };

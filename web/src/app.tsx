@@ -14,13 +14,13 @@ import { UserSecurityScreen } from './screens/user-security.tsx';
 import { UsersScreen } from './screens/users.tsx';
 import { VerifyScreen } from './screens/verify.tsx';
 
-type Access = 'public' | 'mfa_pending' | 'enrolling' | 'signed_in' | 'admin';
+type Access = 'public' | 'verifying' | 'enrolling' | 'signed_in' | 'admin';
 const routes: Record<string, { screen: ComponentType; access: Access }> = {
   '/setup': { screen: SetupScreen, access: 'public' },
   '/sign-in': { screen: SignInScreen, access: 'public' },
   '/forgot-password': { screen: ForgotPasswordScreen, access: 'public' },
   '/reset-password': { screen: ResetPasswordScreen, access: 'public' },
-  '/verify': { screen: VerifyScreen, access: 'mfa_pending' },
+  '/verify': { screen: VerifyScreen, access: 'verifying' },
   '/enroll': { screen: EnrollScreen, access: 'enrolling' },
   '/settings/security': { screen: UserSecurityScreen, access: 'signed_in' },
   '/settings/password': { screen: ChangePasswordScreen, access: 'signed_in' },
@@ -35,7 +35,8 @@ function allowed(access: Access, me: ReturnType<typeof useSession>['me']): boole
   if (access === 'public') return true;
   if (!me) return false;
   const status = me.session.status;
-  if (access === 'mfa_pending') return status === 'mfa_required';
+  // A signed-in session verifies again when an app's sign-in asks for a fresh factor.
+  if (access === 'verifying') return status === 'mfa_required' || status === 'authenticated';
   if (access === 'enrolling') return status === 'enrollment_required' || status === 'authenticated';
   if (status !== 'authenticated') return false;
   return access === 'signed_in' || me.user.role === 'admin';

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
-import { consoleSessionFor } from '../../services/provider/console-session.ts';
+import { orgSessionFor } from '../../services/provider/console-session.ts';
 import { nextInteractionStep } from '../../services/provider/interaction.ts';
 import { issuerPath } from '../../services/provider/issuer.ts';
 import { createOrgProviders } from '../../services/provider/org-providers.ts';
+import { orgMfaOf, userMfaOf } from '../../services/mfa-state.ts';
 import { findOrgBySlug } from '../../store/orgs.ts';
 import type { Org } from '../../store/schema.ts';
 import { sendError } from '../error-status.ts';
@@ -89,12 +90,36 @@ export const oidcRoutes: FastifyPluginAsync<RouteContext> = async (app, { deps, 
       if (!details || details.uid !== request.params.uid) {
         return sendError(reply, 'provider_interaction_expired');
       }
-      const context = await consoleSessionFor(deps, org.id, sessionToken(request, cookie));
-      const next = nextInteractionStep(context, details.params, deps.clock.now());
+      const context = await orgSessionFor(deps, org.id, sessionToken(request, cookie));
+      const subject = context && {
+        context,
+        orgMfa: orgMfaOf(context.org),
+        userMfa: await userMfaOf(deps.db, context.user),
+      };
+      const verifying = verifyingSinceOf(details.result);
+      const now = deps.clock.now();
+      const next = nextInteractionStep(subject, details.params, verifying, now);
+      const here = `${issuerPath(org.slug)}/interaction/${details.uid}`;
       if (next.step === 'sign_in') {
-        const here = `${issuerPath(org.slug)}/interaction/${details.uid}`;
         const query = new URLSearchParams({ org: org.slug, next: here });
         return reply.redirect(`/sign-in?${query}`, 303);
+      }
+      if (next.step === 'enroll' || next.step === 'verify') {
+        // Kept in the interaction (server side) the first time: a factor proven after this
+        // moment (enrolled or verified) is fresh for this request.
+        if (!verifying) {
+          await provider.interactionResult(
+            request.raw,
+            reply.raw,
+            { [VERIFYING_SINCE]: now.getTime() },
+            { mergeWithLastSubmission: false },
+          );
+        }
+        const query =
+          next.step === 'enroll'
+            ? new URLSearchParams({ next: here })
+            : new URLSearchParams({ reauthenticate: '1', next: here });
+        return reply.redirect(`/${next.step}?${query}`, 303);
       }
       reply.hijack();
       const result =
@@ -110,6 +135,14 @@ export const oidcRoutes: FastifyPluginAsync<RouteContext> = async (app, { deps, 
     },
   );
 };
+
+/** The interaction's record of when it first asked for a fresh factor (see interaction.ts). */
+const VERIFYING_SINCE = 'portcullis_verifying_since';
+
+function verifyingSinceOf(result: unknown): Date | null {
+  const since = (result as Record<string, unknown> | undefined)?.[VERIFYING_SINCE];
+  return typeof since === 'number' && Number.isFinite(since) ? new Date(since) : null;
+}
 
 /**
  * The provider sees the host and scheme of PORTCULLIS_BASE_URL (it builds its endpoints' URLs

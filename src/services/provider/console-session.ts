@@ -12,12 +12,23 @@ export async function consoleSessionFor(
   orgId: string,
   token: string | null | undefined,
 ): Promise<SessionContext | undefined> {
+  const context = await orgSessionFor(deps, orgId, token);
+  return context?.session.status === 'authenticated' ? context : undefined;
+}
+
+/**
+ * The console session a browser brings to an org's issuer, in whatever state (the interaction
+ * sends a session still waiting for its enrollment to the console's enrollment); none of another
+ * org.
+ */
+export async function orgSessionFor(
+  deps: ServiceDeps,
+  orgId: string,
+  token: string | null | undefined,
+): Promise<SessionContext | undefined> {
   if (typeof token !== 'string' || token.length === 0 || token.length > 128) return undefined;
   const context = await resolveSession(deps, token);
-  if (!context || context.org.id !== orgId || context.session.status !== 'authenticated') {
-    return undefined;
-  }
-  return context;
+  return context && context.org.id === orgId ? context : undefined;
 }
 
 /** The login an ID token states: the session's user and its authentication facts. */

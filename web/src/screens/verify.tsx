@@ -20,11 +20,21 @@ export function VerifyScreen() {
   const { me, refresh, signedOut } = useSession();
   const { search, navigate } = useRouter();
   const next = safeNext(search.get('next'));
+  // Signed in already: an app's sign-in asks for a fresh factor (acr_values, max_age).
+  const again = me?.session.status === 'authenticated';
   // The login answer's methods when this tab signed in; otherwise what the profile says.
-  const [methods] = useState(() => keptMethods() ?? (me ? methodsFromMe(me) : []));
+  const [methods] = useState(() =>
+    again ? methodsFromMe(me) : (keptMethods() ?? (me ? methodsFromMe(me) : [])),
+  );
   const [leaving, setLeaving] = useState(false);
 
   async function verify(verification: Verification): Promise<ApiError | null> {
+    if (again) {
+      const result = await api<SessionState>('POST', '/auth/reauthenticate', verification);
+      if (!result.ok) return result.error;
+      navigate(next ?? homeFor(me), { replace: true });
+      return null;
+    }
     const result = await api<SessionState>('POST', '/auth/mfa/verify', verification);
     if (!result.ok && result.error.error !== 'mfa_not_pending') return result.error;
     // Verified now, or already (another tab): either way the session has moved on.
@@ -48,7 +58,9 @@ export function VerifyScreen() {
       {me && (
         <p className="card-intro">
           Signing in to <strong>{me.user.org.name}</strong> as <strong>{me.user.email}</strong>.
-          Your organization asks for a second step.
+          {again
+            ? ' The app asks you to verify it’s you again.'
+            : ' Your organization asks for a second step.'}
         </p>
       )}
       <VerificationForm methods={methods} onSubmit={verify} />

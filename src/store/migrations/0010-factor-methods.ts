@@ -43,9 +43,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`drop index factors_one_per_user_type_state`.execute(db);
   await sql`create unique index factors_one_per_user_type_state on factors (user_id, type, state)
     where type in ('totp', 'email')`.execute(db);
+  // A partial index serves only queries that name those types: a user's factors of every type
+  // (sign-in, GET /me, step-up) need one of their own.
+  await sql`create index factors_by_user_state on factors (user_id, state)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop index factors_by_user_state`.execute(db);
   await sql`drop index factors_one_per_user_type_state`.execute(db);
   await sql`create unique index factors_one_per_user_type_state on factors (user_id, type, state)`.execute(
     db,

@@ -12,10 +12,10 @@ import { deriveServerKeys } from '../src/core/secret-box.ts';
 import { defaultSessionLifetimes } from '../src/core/session-rules.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createDevOutbox } from '../src/mail/mailer.ts';
-import { createOrgWithAdmin } from '../src/services/accounts.ts';
+import { createOrgWithAdmin } from '../src/services/org/accounts.ts';
 import { systemClock, type ServiceDeps } from '../src/services/deps.ts';
-import { createPasswordHasher } from '../src/services/passwords.ts';
-import { createSsoProviders } from '../src/services/sso-client.ts';
+import { createPasswordHasher } from '../src/services/password/hasher.ts';
+import { createSsoProviders } from '../src/services/sso/client.ts';
 import { openStore } from '../src/store/db.ts';
 
 const LARGE = Number(process.env.BENCH_USERS ?? 100_000);

@@ -6,8 +6,8 @@ import { deriveServerKeys } from './core/secret-box.ts';
 import { defaultSessionLifetimes } from './core/session-rules.ts';
 import { loadMasterKey } from './master-key.ts';
 import { systemClock, type ServiceDeps } from './services/deps.ts';
-import { createPasswordHasher } from './services/passwords.ts';
-import { createSsoProviders } from './services/sso-client.ts';
+import { createPasswordHasher } from './services/password/hasher.ts';
+import { createSsoProviders } from './services/sso/client.ts';
 import { openStore, type Store } from './store/db.ts';
 
 /** The dev outbox's folder inside the data dir. */

@@ -9,7 +9,7 @@ import { heldByLine, lockDataDir, type DataDirLock } from './owner/data-dir-lock
 import { openRuntime } from './runtime.ts';
 import type { ServiceDeps } from './services/deps.ts';
 import { pruneExpired } from './services/pruning.ts';
-import { issueSetupTokenIfEmpty } from './services/setup.ts';
+import { issueSetupTokenIfEmpty } from './services/org/setup.ts';
 
 /** Starts the server; SIGTERM and SIGINT stop taking requests, finish those in flight, then exit. */
 export async function serve(config: Config): Promise<void> {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { invalidateOrgSessions } from '../../src/services/sessions.ts';
+import { invalidateOrgSessions } from '../../src/services/session/sessions.ts';
 import type { Org } from '../../src/store/schema.ts';
 import { spread, type Spread } from '../lib/load.ts';
 import { insertBulkSessions, insertSessions, type BenchRuntime } from '../lib/seed.ts';

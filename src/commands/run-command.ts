@@ -1,8 +1,8 @@
 import { errorMessages, type ErrorCode } from '../core/errors.ts';
 import { emailKey, parseSlug } from '../core/validation.ts';
 import type { Runtime } from '../runtime.ts';
-import { createOrgWithAdmin, createUser } from '../services/accounts.ts';
-import { invalidateOrgSessions, invalidateUserSessions } from '../services/sessions.ts';
+import { createOrgWithAdmin, createUser } from '../services/org/accounts.ts';
+import { invalidateOrgSessions, invalidateUserSessions } from '../services/session/sessions.ts';
 import { findOrgBySlug } from '../store/orgs.ts';
 import { findUserForLogin } from '../store/users.ts';
 import { writeBackup } from './backup.ts';

@@ -5,7 +5,7 @@ import {
   REQUEST_BODY_DRAIN_MAX_BYTES,
   REQUEST_BODY_DRAIN_MAX_SECONDS,
 } from '../core/limits.ts';
-import { SessionEnded } from '../services/auth.ts';
+import { SessionEnded } from '../services/session/auth.ts';
 import { isTransientConflict } from '../store/transaction.ts';
 import { discardBody } from './body-drain.ts';
 import { errorBody, errorStatus, sendError } from './error-status.ts';

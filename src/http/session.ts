@@ -2,7 +2,7 @@ import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionStatus } from '../core/mfa-policy.ts';
 import type { SessionContext } from '../store/sessions.ts';
-import { resolveSession } from '../services/auth.ts';
+import { resolveSession } from '../services/session/auth.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { SESSION_ABSOLUTE_SECONDS } from '../core/limits.ts';
 import { sendError } from './error-status.ts';

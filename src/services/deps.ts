@@ -4,8 +4,8 @@ import type { Mailer } from '../mail/mailer.ts';
 import type { RandomBytes } from '../core/tokens.ts';
 import type { SessionLifetimes } from '../core/session-rules.ts';
 import type { Database } from '../store/schema.ts';
-import type { PasswordHasher } from './passwords.ts';
-import type { SsoProviders } from './sso-client.ts';
+import type { PasswordHasher } from './password/hasher.ts';
+import type { SsoProviders } from './sso/client.ts';
 
 export type Clock = { now(): Date };
 

@@ -3,10 +3,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
 import { deriveServerKeys } from '../../src/core/secret-box.ts';
 import { defaultSessionLifetimes } from '../../src/core/session-rules.ts';
-import { createOrgWithAdmin } from '../../src/services/accounts.ts';
+import { createOrgWithAdmin } from '../../src/services/org/accounts.ts';
 import { systemClock, type ServiceDeps } from '../../src/services/deps.ts';
-import { createPasswordHasher } from '../../src/services/passwords.ts';
-import { createSsoProviders } from '../../src/services/sso-client.ts';
+import { createPasswordHasher } from '../../src/services/password/hasher.ts';
+import { createSsoProviders } from '../../src/services/sso/client.ts';
 import { codeIn, codeMailsTo } from '../helpers/smtp.ts';
 import type { Client, Service } from './harness.ts';
 

@@ -8,7 +8,7 @@ import { ADMIN, Service, type Client } from './harness.ts';
  * library reads as a display name, a second recipient or a header (`victim<attacker@evil.test>`,
  * `victim.acme.test,attacker2@evil.test`) would send them somewhere else than the account's own
  * mailbox. Such addresses are refused when an account is made (a stored one that slipped in
- * earlier gets no mail at all: test/integration/mail-recipients.test.ts).
+ * earlier gets no mail at all: test/integration/org/mail-recipients.test.ts).
  */
 
 const HOSTILE = [

@@ -7,7 +7,7 @@ import {
   PASSWORD_MAX_FAILURES,
 } from '../../src/core/limits.ts';
 import { EMAIL_CODE_MAX_ATTEMPTS } from '../../src/core/email-codes.ts';
-import { passwordCounterKey } from '../../src/services/auth.ts';
+import { passwordCounterKey } from '../../src/services/session/auth.ts';
 import { RecoveryCodes, recoveryVerification } from './attack-helpers.ts';
 import { Service, skipWithoutPostgres, type Client } from './harness.ts';
 import {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPasswordHasher, owaspArgon2Parameters } from '../../src/services/passwords.ts';
+import { createPasswordHasher, owaspArgon2Parameters } from '../../src/services/password/hasher.ts';
 
 test('passwords are hashed with argon2id at the OWASP parameters, stored in the hash', async () => {
   const hasher = await createPasswordHasher();

@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { endSessionByToken, login, logout } from '../../services/auth.ts';
+import { endSessionByToken, login, logout } from '../../services/session/auth.ts';
 import type { RouteContext } from '../route-context.ts';
 import { LoginAnswerSchema, LoginBodySchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';

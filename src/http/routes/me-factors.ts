@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { disableMethod, regenerateRecoveryCodes } from '../../services/factor-management.ts';
+import { disableMethod, regenerateRecoveryCodes } from '../../services/mfa/factor-management.ts';
 import type { RouteContext } from '../route-context.ts';
 import { IssuedRecoveryCodesSchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';

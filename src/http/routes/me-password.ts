@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { changePassword } from '../../services/password-change.ts';
+import { changePassword } from '../../services/password/change.ts';
 import type { RouteContext } from '../route-context.ts';
 import { ChangePasswordBodySchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RouteContext } from '../route-context.ts';
 import { allowedMethods } from '../../core/mfa-policy.ts';
-import { activeFactorsOf, orgMfaOf } from '../../services/mfa-state.ts';
+import { activeFactorsOf, orgMfaOf } from '../../services/mfa/state.ts';
 import { MeSchema } from '../contract.ts';
 import { ALL_SESSION_STATUSES, authErrors } from '../schemas.ts';
 import { authOf, requireSession } from '../session.ts';

@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sendChallenge } from '../../services/mfa/challenge.ts';
-import { completeMfaLogin } from '../../services/mfa-login.ts';
-import { reauthenticate } from '../../services/reauthentication.ts';
+import { completeMfaLogin } from '../../services/mfa/login.ts';
+import { reauthenticate } from '../../services/mfa/reauthentication.ts';
 import type { RouteContext } from '../route-context.ts';
 import { CodeSentSchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';

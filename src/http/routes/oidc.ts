@@ -5,7 +5,7 @@ import { orgSessionFor } from '../../services/provider/console-session.ts';
 import { nextInteractionStep } from '../../services/provider/interaction.ts';
 import { issuerPath } from '../../services/provider/issuer.ts';
 import { createOrgProviders } from '../../services/provider/org-providers.ts';
-import { orgMfaOf, userMfaOf } from '../../services/mfa-state.ts';
+import { orgMfaOf, userMfaOf } from '../../services/mfa/state.ts';
 import { findOrgBySlug } from '../../store/orgs.ts';
 import type { Org } from '../../store/schema.ts';
 import { sendError } from '../error-status.ts';

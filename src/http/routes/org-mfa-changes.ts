@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { setAllowedMethods } from '../../services/org-methods.ts';
-import { confirmPolicyWeakening, requestPolicyWeakening } from '../../services/org-mfa-weaken.ts';
+import { setAllowedMethods } from '../../services/org/methods.ts';
+import { confirmPolicyWeakening, requestPolicyWeakening } from '../../services/org/mfa-weaken.ts';
 import type { RouteContext } from '../route-context.ts';
 import {
   AllowedMethodsBodySchema,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { describeOrgMfa, strengthenMfaPolicy } from '../../services/org-mfa.ts';
+import { describeOrgMfa, strengthenMfaPolicy } from '../../services/org/mfa-policy.ts';
 import type { RouteContext } from '../route-context.ts';
 import { OrgMfaSchema, PolicyStrengthenedSchema, StrengthenPolicyBodySchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';

@@ -1,11 +1,11 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { convertToSso } from '../../services/sso-accounts.ts';
+import { convertToSso } from '../../services/sso/accounts.ts';
 import {
   readSsoSettings,
   removeSsoSettings,
   saveSsoSettings,
   testSsoConnection,
-} from '../../services/sso-config.ts';
+} from '../../services/sso/config.ts';
 import type { RouteContext } from '../route-context.ts';
 import { SsoSettingsBodySchema, SsoSettingsSchema, SsoTestedSchema } from '../contract.ts';
 import { sendError, sendFailure } from '../error-status.ts';

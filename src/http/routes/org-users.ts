@@ -1,6 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createUserAsAdmin } from '../../services/accounts.ts';
-import { resetUserMfa } from '../../services/mfa-reset.ts';
+import { createUserAsAdmin } from '../../services/org/accounts.ts';
+import { resetUserMfa } from '../../services/mfa/reset.ts';
 import { listOrgUsers } from '../../store/org-users.ts';
 import type { RouteContext } from '../route-context.ts';
 import {

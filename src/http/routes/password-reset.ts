@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { completePasswordReset, requestPasswordReset } from '../../services/password-reset.ts';
+import { completePasswordReset, requestPasswordReset } from '../../services/password/reset.ts';
 import type { RouteContext } from '../route-context.ts';
 import { ForgotPasswordBodySchema, ResetPasswordBodySchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';

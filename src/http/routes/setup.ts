@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { startSession } from '../../services/auth.ts';
-import { completeSetup, setupIsOpen } from '../../services/setup.ts';
+import { startSession } from '../../services/session/auth.ts';
+import { completeSetup, setupIsOpen } from '../../services/org/setup.ts';
 import type { RouteContext } from '../route-context.ts';
 import { SetupBodySchema, SetupDoneSchema, SetupStatusSchema } from '../contract.ts';
 import { sendError } from '../error-status.ts';

@@ -2,9 +2,9 @@ import { fail, type Failure, type Result } from '../../core/errors.ts';
 import type { VerificationMethod } from '../../core/factor-methods.ts';
 import { offeredMethods } from '../../core/mfa-policy.ts';
 import type { SessionContext } from '../../store/sessions.ts';
-import type { RateLimited } from '../auth.ts';
+import type { RateLimited } from '../session/auth.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { orgMfaOf, userMfaOf } from '../mfa-state.ts';
+import { orgMfaOf, userMfaOf } from './state.ts';
 import type { ChallengeSent } from './factor.ts';
 import { strategyFor } from './registry.ts';
 

@@ -4,10 +4,10 @@ import type { ErrorCode, Failure, Result } from '../../core/errors.ts';
 import type { UserMfa } from '../../core/mfa-policy.ts';
 import type { Database, Factor } from '../../store/schema.ts';
 import type { SessionContext } from '../../store/sessions.ts';
-import type { RateLimited } from '../auth.ts';
+import type { RateLimited } from '../session/auth.ts';
 import type { RequestOrigin, ServiceDeps } from '../deps.ts';
-import type { EnrollmentCompleted } from '../enrollment.ts';
-import type { VerificationInput } from '../verification.ts';
+import type { EnrollmentCompleted } from './enrollment.ts';
+import type { VerificationInput } from './verification.ts';
 
 /**
  * One verification method: TOTP, email, recovery codes, and later passkeys. Each lives in its own

@@ -16,8 +16,8 @@ import type { Database, OidcApp } from '../../store/schema.ts';
 import type { SessionContext } from '../../store/sessions.ts';
 import { userTransaction } from '../../store/transaction.ts';
 import type { RequestOrigin, ServiceDeps } from '../deps.ts';
-import { checkStepUp, type StepUpFailure } from '../step-up.ts';
-import type { VerificationInput } from '../verification.ts';
+import { checkStepUp, type StepUpFailure } from '../mfa/step-up.ts';
+import type { VerificationInput } from '../mfa/verification.ts';
 import { appSecretAad } from './app-adapter.ts';
 
 /** 256 bits: a client secret is compared as it is, never guessed. */

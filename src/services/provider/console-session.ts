@@ -1,5 +1,5 @@
 import type { SessionContext } from '../../store/sessions.ts';
-import { resolveSession } from '../auth.ts';
+import { resolveSession } from '../session/auth.ts';
 import type { ServiceDeps } from '../deps.ts';
 
 /**

@@ -3,9 +3,9 @@ import { findOpenChallengeId } from '../../../store/email-challenges.ts';
 import { activateEmailFactor } from '../../../store/factors.ts';
 import type { SessionContext } from '../../../store/sessions.ts';
 import { userTransaction } from '../../../store/transaction.ts';
-import type { RateLimited } from '../../auth.ts';
+import type { RateLimited } from '../../session/auth.ts';
 import type { RequestOrigin, ServiceDeps } from '../../deps.ts';
-import { redeemEmailCode, sendEmailCode } from '../../email-codes.ts';
+import { redeemEmailCode, sendEmailCode } from '../email-codes.ts';
 import {
   announceEnrollment,
   completeEnrollment,
@@ -13,9 +13,9 @@ import {
   supersededEnrollment,
   type EnrollmentCompleted,
   type EnrollmentRefusal,
-} from '../../enrollment.ts';
-import { checkStepUp, type StepUpFailure } from '../../step-up.ts';
-import type { VerificationInput } from '../../verification.ts';
+} from '../enrollment.ts';
+import { checkStepUp, type StepUpFailure } from '../step-up.ts';
+import type { VerificationInput } from '../verification.ts';
 
 /**
  * Enrolling the email method: a one-time code goes to the account's address, bound to this session,

@@ -1,6 +1,6 @@
 import { ok } from '../../../core/errors.ts';
 import { findOpenChallengeId } from '../../../store/email-challenges.ts';
-import { redeemEmailCode, sendEmailCode } from '../../email-codes.ts';
+import { redeemEmailCode, sendEmailCode } from '../email-codes.ts';
 import type { CodeAnswer, FactorCheck, FactorStrategy, HeldFactors } from '../factor.ts';
 import { confirmEmailSetup, startEmailSetup } from './enrollment.ts';
 

@@ -11,7 +11,7 @@ import type { CodeAnswer, FactorCheck, HeldFactors } from '../factor.ts';
 /**
  * Single-use recovery codes, 10 to a set. Implements FactorStrategy<CodeAnswer> (../factor.ts).
  * They have no enrollment of their own: a new set comes with every method enabled and on
- * regeneration (services/enrollment.ts, services/factor-management.ts).
+ * regeneration (services/mfa/enrollment.ts, services/mfa/factor-management.ts).
  */
 
 /** One set per user; each code of it is a row of its own, not a factor. */

@@ -19,9 +19,9 @@ import {
   supersededEnrollment,
   type EnrollmentCompleted,
   type EnrollmentRefusal,
-} from '../../enrollment.ts';
-import { checkStepUp, type StepUpFailure } from '../../step-up.ts';
-import type { VerificationInput } from '../../verification.ts';
+} from '../enrollment.ts';
+import { checkStepUp, type StepUpFailure } from '../step-up.ts';
+import type { VerificationInput } from '../verification.ts';
 import { totpSecretAad } from './secret.ts';
 
 export type TotpSetup = { secret: string; otpauthUri: string; qrSvg: string };

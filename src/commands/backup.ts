@@ -81,6 +81,8 @@ export async function restoreBackup(
     if (entriesOf(dataDir).length > 0) {
       return failed(`the data dir ${dataDir} is not empty; restore fills an empty data dir only`);
     }
+    // A data dir made by hand beforehand may be open to others; the database is not.
+    chmodSync(dataDir, 0o700);
     if (!(await extracted(file, dataDir)) || !(await opens(dataDir))) {
       for (const entry of entriesOf(dataDir)) rmSync(join(dataDir, entry), { recursive: true });
       return failed(`${file} is not a Portcullis backup`);
@@ -97,9 +99,18 @@ async function extracted(file: string, dataDir: string): Promise<boolean> {
       file,
       cwd: dataDir,
       strict: true,
+      // Whatever owners and modes the archive names, the files are the restoring user's, 0600/0700.
+      preserveOwner: false,
+      fmode: 0o600,
+      dmode: 0o700,
       // Files and folders only: no links or devices from a file that may have been tampered with.
-      filter: (_path, entry) =>
-        'type' in entry && (entry.type === 'File' || entry.type === 'Directory'),
+      filter: (_path, entry) => {
+        if (!('type' in entry) || (entry.type !== 'File' && entry.type !== 'Directory')) {
+          return false;
+        }
+        entry.mode = entry.type === 'File' ? 0o600 : 0o700;
+        return true;
+      },
     });
   } catch {
     return false;

@@ -33,5 +33,10 @@ export function consoleReturnPath(raw: string | null | undefined): string | null
   if (url.origin !== PROBE_ORIGIN || url.username !== '' || url.password !== '') return null;
   const normalised = `${url.pathname}${url.search}`;
   if (normalised !== raw || !PLAIN_PATH.test(url.pathname)) return null;
+  // Under an org's issuer, only the sign-in that sent the browser here: an authorization request
+  // would send a freshly signed-in user on to whatever app (of any org) named its redirect.
+  if (url.pathname.startsWith('/oidc/') && !PROVIDER_INTERACTION.test(normalised)) return null;
   return normalised;
 }
+
+const PROVIDER_INTERACTION = /^\/oidc\/[a-z0-9-]+\/interaction\/[A-Za-z0-9_-]+$/;

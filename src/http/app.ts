@@ -31,6 +31,7 @@ import { meMfaRoutes } from './routes/me-mfa.ts';
 import { mePasswordRoutes } from './routes/me-password.ts';
 import { passwordResetRoutes } from './routes/password-reset.ts';
 import { mfaVerifyRoutes } from './routes/mfa-verify.ts';
+import { reauthenticateRoutes } from './routes/reauthenticate.ts';
 import { oidcRoutes } from './routes/oidc.ts';
 import { orgAppRoutes } from './routes/org-apps.ts';
 import { orgAuditRoutes } from './routes/org-audit.ts';
@@ -152,6 +153,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(setupRoutes, context);
       await api.register(authRoutes, context);
       await api.register(mfaVerifyRoutes, context);
+      await api.register(reauthenticateRoutes, context);
       await api.register(meRoutes, context);
       await api.register(meMfaRoutes, context);
       await api.register(meFactorRoutes, context);

@@ -10,6 +10,9 @@ export const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
   'state',
   'session_state',
   'id_token',
+  // An app's hints name the user: a signed ID token (its claims), an email address.
+  'id_token_hint',
+  'login_hint',
   'access_token',
   'refresh_token',
   'token',

@@ -157,3 +157,17 @@ export async function deleteOidcPayloadsOfClient(
     .where(sql<string>`payload->>'clientId'`, '=', clientId)
     .execute();
 }
+
+/**
+ * Ends what the org's provider issued for one user (or for every user of the org): its sessions,
+ * grants, codes and tokens. An app's tokens never outlive the Portcullis sessions they came from.
+ */
+export async function deleteIssuedFor(
+  db: Kysely<Database>,
+  orgId: string,
+  userId: string | null,
+): Promise<void> {
+  let query = db.deleteFrom('oidc_payloads').where('org_id', '=', orgId);
+  if (userId !== null) query = query.where(sql<string>`payload->>'accountId'`, '=', userId);
+  await query.execute();
+}

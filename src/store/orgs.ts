@@ -1,3 +1,4 @@
+import { deleteIssuedFor } from './oidc-payloads.ts';
 import type { Kysely } from 'kysely';
 import type { Database, Org } from './schema.ts';
 
@@ -23,7 +24,9 @@ export async function insertOrg(
 }
 
 /** Ends every session of the org at once: one row update, whatever their number. */
+/** Ends every session of the org, and whatever the org's provider issued from them. */
 export async function bumpOrgSessionEpoch(db: Kysely<Database>, orgId: string): Promise<number> {
+  await deleteIssuedFor(db, orgId, null);
   const row = await db
     .updateTable('orgs')
     .set((eb) => ({ session_epoch: eb('session_epoch', '+', 1) }))

@@ -1,3 +1,4 @@
+import { deleteIssuedFor } from './oidc-payloads.ts';
 import type { Kysely } from 'kysely';
 import type { Database, NewUser, Org, User } from './schema.ts';
 import { orgColumns, splitOrg } from './org-columns.ts';
@@ -45,13 +46,15 @@ export async function updatePasswordHash(
 }
 
 /** Ends every session of the user at once: one row update, whatever their number. */
+/** Ends every session of the user, and whatever the org's provider issued from them. */
 export async function bumpUserSessionEpoch(db: Kysely<Database>, userId: string): Promise<number> {
   const row = await db
     .updateTable('users')
     .set((eb) => ({ session_epoch: eb('session_epoch', '+', 1) }))
     .where('id', '=', userId)
-    .returning('session_epoch')
+    .returning(['session_epoch', 'org_id'])
     .executeTakeFirstOrThrow();
+  await deleteIssuedFor(db, row.org_id, userId);
   return row.session_epoch;
 }
 

@@ -37,3 +37,14 @@ test('URLs without a secret are logged as they are', () => {
     assert.equal(redactUrl(url), url);
   }
 });
+
+test('an app’s hints about the user are not logged: the ID token hint and the login hint', () => {
+  assert.equal(
+    redactUrl('/oidc/acme/session/end?id_token_hint=eyJ.payload.sig&client_id=app'),
+    '/oidc/acme/session/end?id_token_hint=[redacted]&client_id=app',
+  );
+  assert.equal(
+    redactUrl('/oidc/acme/auth?login_hint=ada%40acme.test&scope=openid'),
+    '/oidc/acme/auth?login_hint=[redacted]&scope=openid',
+  );
+});

@@ -128,9 +128,26 @@ test('any path of plain segments, with or without a query, is kept', () => {
   const query = fc.option(fc.stringMatching(/^[a-z]{1,6}=[a-z0-9]{0,8}$/), { nil: undefined });
   fc.assert(
     fc.property(fc.array(segment, { maxLength: 5 }), query, (segments, search) => {
+      fc.pre(segments[0] !== 'oidc');
       const path = `/${segments.join('/')}${search ? `?${search}` : ''}`;
       assert.equal(consoleReturnPath(path), path);
     }),
     { numRuns: 1000 },
   );
+});
+
+test('under an issuer, only the sign-in of an app is a return path, never an authorization request', () => {
+  assert.equal(
+    consoleReturnPath('/oidc/acme/interaction/Xk3_a-9'),
+    '/oidc/acme/interaction/Xk3_a-9',
+  );
+  for (const raw of [
+    '/oidc/evil/auth?client_id=e&redirect_uri=https://evil.test/&prompt=none',
+    '/oidc/acme/auth',
+    '/oidc/acme/interaction/Xk3/login',
+    '/oidc/acme/interaction/Xk3?x=1',
+    '/oidc/acme/session/end',
+  ]) {
+    assert.equal(consoleReturnPath(raw), null, raw);
+  }
 });

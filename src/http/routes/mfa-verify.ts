@@ -1,7 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sendChallenge } from '../../services/mfa/challenge.ts';
 import { completeMfaLogin } from '../../services/mfa/login.ts';
-import { reauthenticate } from '../../services/mfa/reauthentication.ts';
 import type { RouteContext } from '../route-context.ts';
 import { CodeSentSchema } from '../contract.ts';
 import { sendFailure } from '../error-status.ts';
@@ -39,27 +38,6 @@ export const mfaVerifyRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (
       if (!result.ok) return sendFailure(reply, result);
       setSessionCookie(reply, cookie, result.value.token);
       return { status: result.value.session.status, aal: result.value.session.aal };
-    },
-  );
-
-  /**
-   * A signed-in session proves its second factor again, e.g. because an app's authorization
-   * request asked for a fresh one (acr_values, max_age): the session's auth_time moves.
-   */
-  app.post(
-    '/auth/reauthenticate',
-    {
-      schema: {
-        tags: ['auth'],
-        body: VerificationSchema,
-        response: { 200: SessionSchema, 409: ErrorSchema, ...authErrors },
-      },
-    },
-    async (request, reply) => {
-      const context = authOf(request);
-      const result = await reauthenticate(deps, context, request.body, requestOrigin(request));
-      if (!result.ok) return sendFailure(reply, result);
-      return { status: context.session.status, aal: context.session.aal };
     },
   );
 

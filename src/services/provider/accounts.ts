@@ -24,9 +24,10 @@ export async function findAccount(
       sub: user.id,
       org: org.slug,
       email: user.email,
-      // Portcullis proves an address only for SSO users (their provider must have verified it);
-      // an address an admin typed in is not claimed to be verified.
-      email_verified: user.sso,
+      // Never claimed: an admin types addresses in, and an SSO user's upstream provider may not
+      // have said it verified theirs (an org's own provider may assert any address). An app that
+      // links accounts by a verified email must not link on Portcullis's word.
+      email_verified: false,
       name: user.name,
     }),
   };

@@ -67,8 +67,9 @@ export function createOrgProvider(
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // An app learns about and revokes its own tokens only, never another app's of the org.
+      introspection: { enabled: true, allowedPolicy: ownTokenOnly },
+      revocation: { enabled: true, allowedPolicy: ownTokenOnly },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true },
     },
@@ -118,4 +119,12 @@ export function createOrgProvider(
   // route that hands it requests sets these forwarded headers itself (routes/oidc.ts).
   provider.proxy = true;
   return provider;
+}
+
+async function ownTokenOnly(
+  _ctx: unknown,
+  client: { clientId: string },
+  token: { clientId?: string },
+): Promise<boolean> {
+  return token.clientId === client.clientId;
 }

@@ -42,6 +42,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['org_id', 'model', 'user_code'])
     .where(sql.ref('user_code'), 'is not', null)
     .execute();
+  // Everything issued to one user, ended with the user's sessions.
+  await sql`create index oidc_payloads_account_idx on oidc_payloads (org_id, (payload->>'accountId'))`.execute(
+    db,
+  );
   await db.schema
     .createIndex('oidc_payloads_expires_idx')
     .on('oidc_payloads')

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {
+  chmodSync,
   copyFileSync,
   mkdirSync,
   readdirSync,
@@ -233,6 +234,22 @@ test(
       await runCli(['restore', file], { dataDir: source }),
       `the data dir ${source} is not empty; restore fills an empty data dir only`,
     );
+
+    // A tampered backup cannot plant a setuid file, or open the database to others.
+    const unpacked = await makeTempDir('portcullis-backup-unpacked-');
+    const tampered = join(folder, 'tampered.tar.gz');
+    const setuidTarget = await makeTempDir('portcullis-restore-setuid-');
+    t.after(() => Promise.all([unpacked, setuidTarget].map(removeDir)));
+    await tar.x({ file, cwd: unpacked });
+    writeFileSync(join(unpacked, 'planted'), '#!/bin/sh\n');
+    chmodSync(join(unpacked, 'planted'), 0o4777);
+    chmodSync(join(unpacked, 'base'), 0o777);
+    await tar.c({ gzip: true, file: tampered, cwd: unpacked }, readdirSync(unpacked));
+    chmodSync(setuidTarget, 0o755);
+    assert.equal((await runCli(['restore', tampered], { dataDir: setuidTarget })).code, 0);
+    assert.equal(statSync(join(setuidTarget, 'planted')).mode & 0o7777, 0o600);
+    assert.equal(statSync(join(setuidTarget, 'base')).mode & 0o7777, 0o700);
+    assert.equal(statSync(setuidTarget).mode & 0o7777, 0o700);
 
     // A file that is not a backup leaves the data dir as empty as it was.
     const empty = await makeTempDir('portcullis-restore-empty-');

@@ -11,6 +11,10 @@ import {
   registerTestApp,
 } from '../../helpers/provider.ts';
 import { useTestStore } from '../../helpers/store.ts';
+import {
+  invalidateOrgSessions,
+  invalidateUserSessions,
+} from '../../../src/services/session/sessions.ts';
 
 /*
  * An app signs its users in through its org's issuer, with openid-client as the relying party over
@@ -245,4 +249,63 @@ test('refresh tokens rotate: each is used once, and a reused one revokes the gra
     oidc.refreshTokenGrant(config, second.refresh_token),
     (error: Error) => (error as { error?: string }).error === 'invalid_grant',
   );
+});
+
+test('an app’s tokens end with the user’s sessions: one user’s revocation, then the whole org’s', async (t) => {
+  const { served, org, admin, member, config, memberBrowser, adminToken } = await testbed(t);
+  const tokensOf = async (browser: Browser) => {
+    const request = await authorizationRequest(config);
+    const callback = await codeCallback(browser, request.url);
+    return oidc.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: request.verifier,
+      expectedNonce: request.nonce,
+      expectedState: request.state,
+    });
+  };
+  const isInvalidGrant = (error: Error) => (error as { error?: string }).error === 'invalid_grant';
+  const adminBrowser = new Browser(served.base);
+  adminBrowser.setCookie('portcullis_session', adminToken);
+  const memberTokens = await tokensOf(memberBrowser());
+  const adminTokens = await tokensOf(adminBrowser);
+
+  await invalidateUserSessions(served.deps, {
+    orgId: org.id,
+    userId: member.id,
+    actorUserId: null,
+    reason: 'operator',
+  });
+  await assert.rejects(oidc.refreshTokenGrant(config, memberTokens.refresh_token!), isInvalidGrant);
+  await assert.rejects(oidc.fetchUserInfo(config, memberTokens.access_token, member.id));
+  // Another user's tokens live on.
+  const refreshed = await oidc.refreshTokenGrant(config, adminTokens.refresh_token!);
+  assert.ok(refreshed.access_token);
+
+  await invalidateOrgSessions(served.deps, {
+    orgId: org.id,
+    actorUserId: null,
+    reason: 'operator',
+  });
+  await assert.rejects(oidc.refreshTokenGrant(config, refreshed.refresh_token!), isInvalidGrant);
+  await assert.rejects(oidc.fetchUserInfo(config, refreshed.access_token, admin.id));
+});
+
+test('an app introspects and revokes its own tokens only, never another app’s of the same org', async (t) => {
+  const { served, issuer, member, config, memberBrowser, adminToken } = await testbed(t);
+  const other = await registerTestApp(served, adminToken);
+  const otherConfig = await discover(issuer, other.clientId, other.clientSecret!);
+  const request = await authorizationRequest(config);
+  const callback = await codeCallback(memberBrowser(), request.url);
+  const tokens = await oidc.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: request.verifier,
+    expectedNonce: request.nonce,
+    expectedState: request.state,
+  });
+
+  assert.equal((await oidc.tokenIntrospection(config, tokens.access_token)).active, true);
+  assert.equal((await oidc.tokenIntrospection(otherConfig, tokens.access_token)).active, false);
+  await oidc.tokenRevocation(otherConfig, tokens.access_token);
+  await oidc.tokenRevocation(otherConfig, tokens.refresh_token!);
+  const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, member.id);
+  assert.equal(userinfo.sub, member.id);
+  assert.ok((await oidc.refreshTokenGrant(config, tokens.refresh_token!)).access_token);
 });

@@ -74,10 +74,14 @@ test('under Required, an SSO user gets a code without a local factor, stated as 
   const request = await authorizationRequest(config);
   const { stop } = await browser.follow(request.url);
   assert.equal(`${stop.origin}${stop.pathname}`, APP_CALLBACK, `stopped at ${stop}`);
-  const claims = (await redeem(config, stop, request)).claims()!;
+  const tokens = await redeem(config, stop, request);
+  const claims = tokens.claims()!;
   assert.equal(claims.sub, user.id);
   assert.equal(claims.acr, 'urn:portcullis:acr:1fa');
   assert.deepEqual(claims.amr, ['fed', 'pwd']);
+  // The org's own provider may assert any address: Portcullis never vouches for it.
+  const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, user.id);
+  assert.equal(userinfo.email_verified, false);
 
   // Asked for MFA the provider did not report: no local factor and no enrollment, the app is told.
   const strong = await authorizationRequest(config, { acr_values: MFA });

@@ -44,6 +44,11 @@ test('an org-wide invalidation ends thousands of sessions at once, and only that
   assert.deepEqual(await meStatuses(app, [fresh]), { 200: 1 });
 });
 
+/** The first table a query names. */
+function tableOf(node: unknown): string {
+  return /"kind":"TableNode".*?"name":"([^"]+)"/.exec(JSON.stringify(node))?.[1] ?? '?';
+}
+
 test('the org-wide invalidation is one row update, whatever the number of sessions', async (t) => {
   const { app, deps, clock } = await createTestApp(store);
   t.after(() => app.close());
@@ -52,7 +57,7 @@ test('the org-wide invalidation is one row update, whatever the number of sessio
   const writes: string[] = [];
   const recordingDb = store.db.withPlugin({
     transformQuery: ({ node }) => {
-      if (node.kind !== 'SelectQueryNode') writes.push(node.kind);
+      if (node.kind !== 'SelectQueryNode') writes.push(`${node.kind} ${tableOf(node)}`);
       return node;
     },
     transformResult: async ({ result }) => result,
@@ -61,8 +66,13 @@ test('the org-wide invalidation is one row update, whatever the number of sessio
     { ...deps, db: recordingDb },
     { orgId: acme.org.id, actorUserId: null, reason: 'test' },
   );
-  // One update of the org row, plus the audit event; no session row is touched.
-  assert.deepEqual(writes, ['UpdateQueryNode', 'InsertQueryNode']);
+  // What the org's provider issued goes, then one update of the org row and the audit event; no
+  // session row is touched.
+  assert.deepEqual(writes, [
+    'DeleteQueryNode oidc_payloads',
+    'UpdateQueryNode orgs',
+    'InsertQueryNode audit_events',
+  ]);
   const org = await store.db
     .selectFrom('orgs')
     .select('session_epoch')

@@ -26,8 +26,12 @@ import { ADMIN, Service, type Client } from './harness.ts';
  * other org is unchanged. Ids in query strings find nothing either.
  */
 
-/** Path parameters that name no record of an org: the method of a factor, an org's public slug. */
-const NOT_IDS = new Set(['method', 'org']);
+/**
+ * Path parameters that name no user of an org: the method of a factor, an org's public slug, an
+ * app's client id (another org's apps are unknown to an admin:
+ * test/integration/provider/apps.test.ts).
+ */
+const NOT_IDS = new Set(['method', 'org', 'client_id']);
 
 test('cross-org access', async (t) => {
   const service = await Service.start(t);

@@ -62,7 +62,7 @@ export async function openStore(target: DatabaseTarget): Promise<Store> {
  * process: while this holds the connection, nothing writes and no transaction is open. The
  * checkpoint first writes out what is still only in shared buffers, so the copy is whole without
  * recovery. (PGlite's own dumpDataDir cannot be used: it fails on the control socket in the data
- * dir.) A copy of a few dozen megabytes holds requests for a fraction of a second.
+ * dir.) Requests wait meanwhile: seconds for a data dir of a few dozen megabytes.
  */
 async function copyConsistently(
   db: Kysely<Database>,

@@ -183,3 +183,16 @@ export async function authorizationRequest(
   });
   return { url, verifier, nonce, state };
 }
+
+/** Redeems the code an authorization request came back with, checking its nonce and state. */
+export function redeem(
+  config: oidc.Configuration,
+  callback: URL,
+  request: Awaited<ReturnType<typeof authorizationRequest>>,
+) {
+  return oidc.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: request.verifier,
+    expectedNonce: request.nonce,
+    expectedState: request.state,
+  });
+}

@@ -15,6 +15,7 @@ import {
   APP_CALLBACK,
   Browser,
   authorizationRequest,
+  redeem,
   discover,
   listeningApp,
   registerTestApp,
@@ -54,18 +55,6 @@ async function testbed(t: { after(fn: () => unknown): void }) {
     return browser;
   };
   return { served, ...seeded, issuer, app, config, signInMember, browserWith };
-}
-
-function redeem(
-  config: oidc.Configuration,
-  callback: URL,
-  request: Awaited<ReturnType<typeof authorizationRequest>>,
-) {
-  return oidc.authorizationCodeGrant(config, callback, {
-    pkceCodeVerifier: request.verifier,
-    expectedNonce: request.nonce,
-    expectedState: request.state,
-  });
 }
 
 function atCallback(stop: URL): boolean {

@@ -6,6 +6,7 @@ import {
   APP_CALLBACK,
   Browser,
   authorizationRequest,
+  redeem,
   discover,
   listeningApp,
   registerTestApp,
@@ -52,18 +53,6 @@ async function ssoSession(
   const { journey, browser } = await sso.ssoSignIn({ account: user.account, amr });
   assert.equal(journey.landed?.href, `${APP_URL}/`);
   return { id: user.id, token: browser.cookie('portcullis_session') as string };
-}
-
-function redeem(
-  config: oidc.Configuration,
-  callback: URL,
-  request: Awaited<ReturnType<typeof authorizationRequest>>,
-) {
-  return oidc.authorizationCodeGrant(config, callback, {
-    pkceCodeVerifier: request.verifier,
-    expectedNonce: request.nonce,
-    expectedState: request.state,
-  });
 }
 
 test('under Required, an SSO user gets a code without a local factor, stated as federated', async (t) => {

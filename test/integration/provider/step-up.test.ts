@@ -14,6 +14,7 @@ import {
   APP_CALLBACK,
   Browser,
   authorizationRequest,
+  redeem,
   discover,
   listeningApp,
   registerTestApp,
@@ -66,18 +67,6 @@ async function testbed(t: { after(fn: () => unknown): void }) {
       payload,
     });
   return { served, ...seeded, config, signInMember, setPolicy, browserWith, reauthenticate };
-}
-
-function redeem(
-  config: oidc.Configuration,
-  callback: URL,
-  request: Awaited<ReturnType<typeof authorizationRequest>>,
-) {
-  return oidc.authorizationCodeGrant(config, callback, {
-    pkceCodeVerifier: request.verifier,
-    expectedNonce: request.nonce,
-    expectedState: request.state,
-  });
 }
 
 function atCallback(stop: URL): boolean {
